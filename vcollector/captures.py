@@ -1,0 +1,90 @@
+"""Capture files: where they go, and how they are written (atomically, mode 0600).
+
+A capture is written to a temporary file in the target directory and renamed over the
+old one only when complete, so a failed, interrupted or timed-out device never leaves a
+partial file and never destroys its previous good capture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from vcollector.errors import CaptureError
+from vcollector.jobs import Job
+
+DEFAULT_CAPTURE_BASE = Path("~/.vcollector/collections")
+CAPTURE_DIR_ENV = "VCOLLECTOR_CAPTURE_DIR"
+TEMP_SUFFIX = ".partial"
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+
+
+def capture_base(job: Job, output_dir: str | Path | None = None) -> Path:
+    """``--output-dir``, else ``$VCOLLECTOR_CAPTURE_DIR``, else the job's ``storage.base_path``,
+    else ``~/.vcollector/collections``; relative paths resolve against the working directory."""
+    chosen = output_dir or os.environ.get(CAPTURE_DIR_ENV) or job.storage.base_path or DEFAULT_CAPTURE_BASE
+    return Path(chosen).expanduser().absolute()
+
+
+def safe_part(value: str) -> str:
+    """``value`` made safe as one path component (no separators, no control characters)."""
+    cleaned = _UNSAFE.sub("_", value.strip()).strip(" ")
+    return "_" if cleaned in {"", ".", ".."} else cleaned
+
+
+@dataclass(frozen=True)
+class CaptureTarget:
+    """Renders the capture path of each device for one job run."""
+
+    base: Path
+    job: Job
+    timestamp: str
+
+    @property
+    def directory(self) -> Path:
+        """``<base>/<output_directory>``."""
+        return self.base / self.job.output_directory
+
+    def path_for(self, device_name: str, device_id: int) -> Path:
+        """The capture path of one device; refuses anything that would leave the base."""
+        rendered = self.job.storage.filename_pattern.format(
+            device_name=safe_part(device_name),
+            device_id=device_id,
+            timestamp=self.timestamp,
+            capture_type=safe_part(self.job.capture_type),
+            job_id=safe_part(self.job.id),
+        )
+        path = self.directory / rendered
+        base = self.base.resolve()
+        resolved = path.resolve()
+        if resolved == base or base not in resolved.parents:
+            raise CaptureError(f"capture path {path} would leave the capture directory {base}")
+        return path
+
+
+def write_capture(path: Path, text: str) -> int:
+    """Write ``text`` (UTF-8) to ``path`` atomically with mode 0600; returns the byte count."""
+    data = text.encode("utf-8", errors="replace")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    except OSError as exc:
+        raise CaptureError(f"cannot write capture {path}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            Path(temp_name).unlink()
+        if isinstance(exc, OSError):
+            raise CaptureError(f"cannot write capture {path}: {exc.strerror or exc}") from exc
+        raise
+    return len(data)

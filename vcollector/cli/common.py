@@ -1,0 +1,148 @@
+"""What both runner commands share: options, logging, errors, confirmation, vault unlock."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from vcollector import credentials, vault_password
+from vcollector.errors import VCollectorError
+from vcollector.inventory import default_db_path
+from vcollector.vault import Credential, Vault
+
+CredentialOption = Annotated[
+    str | None,
+    typer.Option("--credential", "-c", help="Credential set name from the vault (default: the vault's default)."),
+]
+VaultPassOption = Annotated[
+    str | None,
+    typer.Option(
+        "--vault-pass",
+        help="Vault password (visible to other users in the process list; prefer VELOCITYCMDB_VAULT_PASS "
+        "or 'vcollector vault remember').",
+        show_default=False,
+    ),
+]
+VaultPathOption = Annotated[
+    Path | None,
+    typer.Option("--vault", help="Vault file (default: $VCOLLECTOR_VAULT or ~/.vcollector/collector.db)."),
+]
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="assets.db (default: $VCOLLECTOR_ASSETS_DB or ~/.velocitycmdb/data/assets.db)."),
+]
+OutputDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output-dir",
+        help="Capture base directory (default: $VCOLLECTOR_CAPTURE_DIR, else the job's storage.base_path, "
+        "else ~/.vcollector/collections).",
+    ),
+]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show matched devices without executing.")]
+LimitOption = Annotated[int | None, typer.Option("--limit", min=1, help="Process only the first N matched devices.")]
+DebugOption = Annotated[
+    bool, typer.Option("--debug", help="Debug logging and per-device SSH session logs (secrets redacted).")
+]
+NoSaveOption = Annotated[bool, typer.Option("--no-save", help="Execute but don't save captures to files.")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Skip the confirmation prompt.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the final summary (for cron).")]
+RetriesOption = Annotated[
+    int,
+    typer.Option("--retries", min=0, max=10, help="Retry connection failures (never authentication) N times."),
+]
+JsonOption = Annotated[
+    Path | None, typer.Option("--json", help="Write machine-readable results to this file (atomically).")
+]
+
+log = logging.getLogger("vcollector")
+
+
+def configure_output() -> None:
+    """Never crash on a console that cannot show ✓ (cron with a C locale)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+
+
+def setup_logging(debug: bool) -> None:
+    """Logging once per process: warnings only, or everything under ``--debug``."""
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    # Netmiko and paramiko are chatty; their debug output is only for --debug, and the
+    # fake devices' servers (same process in tests) never belong in the user's output.
+    for name in ("paramiko", "netmiko", "nornir"):
+        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.CRITICAL)
+    logging.getLogger("fakenos").setLevel(logging.CRITICAL)
+
+
+def fail(message: str) -> NoReturn:
+    """Print one error line to stderr and exit 1."""
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def resolve_db(db: Path | None) -> Path:
+    """The assets.db path from ``--db`` or the defaults."""
+    return db.expanduser() if db else default_db_path()
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask ``question [y/N]`` on a terminal; without one, ``-y`` is required."""
+    if yes:
+        return
+    if not sys.stdin or not sys.stdin.isatty():
+        fail("standard input is not a terminal; pass -y/--yes to run without confirmation")
+    try:
+        answer = input(f"{question} [y/N]: ")
+    except (EOFError, KeyboardInterrupt):
+        answer = ""
+    if answer.strip().lower() not in {"y", "yes"}:
+        typer.echo("Aborted.")
+        raise typer.Exit(1)
+
+
+def warn_command_line_password(given: str | None) -> None:
+    """One line on stderr when the vault password was passed as an argument."""
+    if given:
+        typer.echo(
+            "Warning: --vault-pass is visible to other users of this machine (process list, shell history); "
+            "use VELOCITYCMDB_VAULT_PASS or 'vcollector vault remember' instead.",
+            err=True,
+        )
+
+
+def unlock_credential(
+    vault_path: Path | None, given_password: str | None, credential_name: str | None, extra_env: str | None = None
+) -> Credential:
+    """Unlock the vault once, pick the credential (``--credential`` > default), print who we are."""
+    vault = Vault(vault_path)
+    try:
+        if not vault.path.is_file():
+            raise VCollectorError(f"vault not found: {vault.path} (create one with: vcollector vault init)")
+        password, _source = vault_password.resolve(vault.path, given_password, extra_env=extra_env)
+        unlocked = credentials.unlock(vault.path, password)
+        credential = unlocked.get(credential_name)
+    except VCollectorError as exc:
+        fail(str(exc))
+    credentials.activate(credential)
+    typer.echo(f"Using credentials: {credential.name} (user: {credential.username})")
+    return credential
+
+
+def debug_log_dir(debug: bool, timestamp: str) -> Path | None:
+    """Where ``--debug`` writes per-device Netmiko session logs (created 0700)."""
+    if not debug:
+        return None
+    path = Path.home() / ".vcollector" / "debug" / timestamp
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path

@@ -1,0 +1,87 @@
+"""``run_job``: one job file, many devices at once, one capture file per device."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vcollector.cli import common
+from vcollector.errors import VCollectorError
+from vcollector.jobs import load_job
+from vcollector.report import Reporter
+from vcollector.runner import RunSettings, execute_job, plan_job, run_timestamp
+
+
+def run_job(
+    job: Annotated[Path, typer.Option("--job", help="Path to a v2.0 job JSON file.", show_default=False)],
+    credential: common.CredentialOption = None,
+    vault_pass: common.VaultPassOption = None,
+    dry_run: common.DryRunOption = False,
+    limit: common.LimitOption = None,
+    debug: common.DebugOption = False,
+    no_save: common.NoSaveOption = False,
+    yes: common.YesOption = False,
+    quiet: common.QuietOption = False,
+    db: common.DbOption = None,
+    output_dir: common.OutputDirOption = None,
+    vault: common.VaultPathOption = None,
+    retries: common.RetriesOption = 0,
+) -> None:
+    """Run one v2.0 collection job against every matching device in assets.db."""
+    common.configure_output()
+    common.setup_logging(debug)
+    common.warn_command_line_password(vault_pass)
+    reporter = Reporter(quiet=quiet)
+    timestamp = run_timestamp()
+    try:
+        loaded = load_job(job)
+        settings = RunSettings(
+            db_path=common.resolve_db(db),
+            output_dir=output_dir,
+            limit=limit,
+            save=not no_save,
+            retries=retries,
+            session_log_dir=common.debug_log_dir(debug, timestamp),
+        )
+        plan = plan_job(loaded, settings, timestamp)
+    except VCollectorError as exc:
+        common.fail(str(exc))
+    if debug and loaded.unknown_keys():
+        common.log.debug("job %s: unknown keys ignored: %s", job, ", ".join(loaded.unknown_keys()))
+    reporter.job_header(plan, list_all=dry_run)
+    if dry_run:
+        return
+    if not plan.devices:
+        common.fail(f"no devices in {settings.db_path} match the job's filter")
+    reporter.line()
+    common.confirm(f"Run job against {len(plan.devices)} devices?", yes)
+    chosen = common.unlock_credential(
+        vault, vault_pass, credential or _job_credential(loaded.credentials.credential_set),
+        loaded.credentials.fallback_env,
+    )
+    reporter.line()
+    reporter.line(f"Executing against {len(plan.devices)} devices...")
+    try:
+        result = execute_job(plan, chosen, settings, reporter.device_done)
+    except KeyboardInterrupt:
+        typer.echo("\nInterrupted.", err=True)
+        raise typer.Exit(130) from None
+    reporter.line()
+    reporter.job_results(result, saving=settings.save)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _job_credential(credential_set: str | None) -> str | None:
+    """A job's ``credentials.credential_set``; ``"default"`` means the vault default."""
+    return None if not credential_set or credential_set == "default" else credential_set
+
+
+app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None)
+app.command(help=run_job.__doc__)(run_job)
+
+
+def main() -> None:
+    """Entry point of ``python -m vcollector.run_job``."""
+    app(prog_name="python -m vcollector.run_job")

@@ -1,0 +1,114 @@
+"""Nornir transform function that applies a vault credential to every host.
+
+Registered under ``nornir.plugins.transform_function`` as ``vcollector_credentials``::
+
+    InitNornir(inventory={
+        "plugin": "AssetsDBInventory",
+        "transform_function": "vcollector_credentials",
+        "transform_function_options": {"credential": "lab"},
+    })
+
+The transform runs once per host, serially, so the vault key is derived once per process
+and cached here. The vault password never goes into a Nornir config: it comes from the
+caller (:func:`activate`) or the usual non-interactive sources (env vars, OS keyring).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+from typing import Any
+
+import paramiko
+from nornir.core.inventory import ConnectionOptions, Host
+
+from vcollector import vault_password
+from vcollector.errors import CredentialError
+from vcollector.vault import Credential, UnlockedVault, Vault
+
+_lock = threading.Lock()
+_unlocked: dict[Path, UnlockedVault] = {}
+_active: Credential | None = None
+_keys: dict[Credential, paramiko.PKey] = {}
+
+
+def unlock(vault_path: str | Path | None, password: str) -> UnlockedVault:
+    """Unlock a vault once per process; later calls reuse the derived key."""
+    path = Vault(vault_path).path.resolve()
+    with _lock:
+        cached = _unlocked.get(path)
+        if cached is None:
+            cached = _unlocked[path] = Vault(path).unlock(password)
+        return cached
+
+
+def activate(credential: Credential | None) -> None:
+    """Make ``credential`` the one the transform applies when no name is given."""
+    global _active
+    with _lock:
+        _active = credential
+
+
+def resolve(credential: str | None = None, vault_path: str | Path | None = None) -> Credential:
+    """The credential to use: the activated one, else looked up in the (cached) vault."""
+    with _lock:
+        active = _active
+    if credential is None and active is not None:
+        return active
+    if active is not None and credential == active.name:
+        return active
+    path = Vault(vault_path).path.resolve()
+    with _lock:
+        unlocked = _unlocked.get(path)
+    if unlocked is None:
+        password, _source = vault_password.resolve(path, interactive=False)
+        unlocked = unlock(path, password)
+    return unlocked.get(credential)
+
+
+def private_key(credential: Credential) -> paramiko.PKey | None:
+    """The credential's SSH key as a paramiko key (parsed once), or None."""
+    if not credential.ssh_key:
+        return None
+    with _lock:
+        cached = _keys.get(credential)
+    if cached is not None:
+        return cached
+    errors: list[str] = []
+    for key_class in (paramiko.Ed25519Key, paramiko.RSAKey, paramiko.ECDSAKey):
+        try:
+            key: paramiko.PKey = key_class.from_private_key(
+                io.StringIO(credential.ssh_key), password=credential.ssh_key_passphrase
+            )
+        except (paramiko.SSHException, ValueError) as exc:
+            errors.append(type(exc).__name__)
+            continue
+        with _lock:
+            _keys[credential] = key
+        return key
+    raise CredentialError(
+        f"credential {credential.name!r}: SSH key cannot be loaded (wrong passphrase or unsupported key type)"
+    )
+
+
+def apply_credential(host: Host, credential: Credential) -> None:
+    """Set username, password, SSH key and enable secret on ``host`` for Netmiko."""
+    host.username = credential.username
+    host.password = credential.password
+    options = host.connection_options.get("netmiko") or ConnectionOptions(extras={})
+    extras: dict[str, Any] = dict(options.extras or {})
+    # Netmiko's enable() falls back to nothing; most devices use the login password.
+    extras["secret"] = credential.enable_secret or credential.password or ""
+    key = private_key(credential)
+    if key is not None:
+        extras.update(use_keys=True, pkey=key, passphrase=credential.ssh_key_passphrase)
+    options.extras = extras
+    host.connection_options["netmiko"] = options
+
+
+def apply_vault_credentials(
+    host: Host, credential: str | None = None, vault_path: str | None = None, **_: Any
+) -> None:
+    """Nornir transform function: apply the chosen vault credential to ``host``."""
+    apply_credential(host, resolve(credential, vault_path))
