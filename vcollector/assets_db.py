@@ -78,6 +78,7 @@ class DeviceType(Base):
     name: Mapped[str] = mapped_column(String)
     netmiko_driver: Mapped[str | None] = mapped_column(String)
     default_port: Mapped[int | None] = mapped_column(Integer)
+    requires_enable: Mapped[bool | None] = mapped_column(Integer)
 
 
 class Device(Base):
@@ -111,6 +112,7 @@ class DeviceRecord:
     vendor_short_name: str | None
     role: str | None
     model: str | None
+    requires_enable: bool = False
 
     @property
     def problem(self) -> str | None:
@@ -185,6 +187,7 @@ def load_devices(db_path: str | Path, device_filter: DeviceFilterSpec | None = N
             role.name,
             dtype.netmiko_driver,
             dtype.default_port,
+            dtype.requires_enable,
         )
         .outerjoin(vendor, Device.vendor_id == vendor.id)
         .outerjoin(site, Device.site_code == site.code)
@@ -207,7 +210,7 @@ def load_devices(db_path: str | Path, device_filter: DeviceFilterSpec | None = N
 
 
 def _record(row: Sequence[Any]) -> DeviceRecord:
-    (dev_id, name, normalized, mgmt, ipv4, model, site_code, vendor, vendor_short, role, driver, port) = row
+    (dev_id, name, normalized, mgmt, ipv4, model, site_code, vendor, vendor_short, role, driver, port, enable) = row
     name = str(name or "").strip() or f"device-{dev_id}"
     normalized_text = str(normalized or "").strip()
     return DeviceRecord(
@@ -222,6 +225,7 @@ def _record(row: Sequence[Any]) -> DeviceRecord:
         vendor_short_name=vendor_short,
         role=role,
         model=model,
+        requires_enable=bool(enable),
     )
 
 

@@ -7,19 +7,17 @@ partial file and never destroys its previous good capture.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from vcollector.atomic_file import write_atomic
 from vcollector.errors import CaptureError
 from vcollector.jobs import Job
 
 DEFAULT_CAPTURE_BASE = Path("~/.vcollector/collections")
 CAPTURE_DIR_ENV = "VCOLLECTOR_CAPTURE_DIR"
-TEMP_SUFFIX = ".partial"
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
@@ -69,22 +67,7 @@ class CaptureTarget:
 
 def write_capture(path: Path, text: str) -> int:
     """Write ``text`` (UTF-8) to ``path`` atomically with mode 0600; returns the byte count."""
-    data = text.encode("utf-8", errors="replace")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+        return write_atomic(path, text.encode("utf-8", errors="replace"))
     except OSError as exc:
         raise CaptureError(f"cannot write capture {path}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            Path(temp_name).unlink()
-        if isinstance(exc, OSError):
-            raise CaptureError(f"cannot write capture {path}: {exc.strerror or exc}") from exc
-        raise
-    return len(data)

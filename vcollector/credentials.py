@@ -105,6 +105,8 @@ def apply_credential(host: Host, credential: Credential) -> None:
         extras.update(use_keys=True, pkey=key, passphrase=credential.ssh_key_passphrase)
     options.extras = extras
     host.connection_options["netmiko"] = options
+    # An explicit enable secret means "enter privileged mode at login".
+    host.data["enable_at_login"] = bool(credential.enable_secret) or bool(host.data.get("requires_enable"))
 
 
 def apply_vault_credentials(

@@ -47,7 +47,7 @@ class AssetsDBInventory:
     Each host is named after the device's ``normalized_name`` and carries ``hostname``
     (``management_ip``, else ``ipv4_address``), ``port`` (``device_types.default_port`` or
     22), ``platform`` (the Netmiko device type) and ``data``: ``device_id``, ``name``,
-    ``normalized_name``, ``site``, ``vendor``, ``role``, ``model`` and ``problem`` (why the
+    ``normalized_name``, ``site``, ``vendor``, ``role``, ``model``, ``requires_enable`` and ``problem`` (why the
     device cannot be collected from, e.g. no address; ``None`` when it can). Devices with a
     problem are kept, never silently dropped, so every task reports them.
     """
@@ -111,5 +111,6 @@ def host_data(device: DeviceRecord, problem: str | None) -> dict[str, Any]:
         "vendor": device.vendor,
         "role": device.role,
         "model": device.model,
+        "requires_enable": device.requires_enable,
         "problem": problem,
     }

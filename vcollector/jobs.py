@@ -177,12 +177,17 @@ def parse_job(data: dict[str, Any], shown: str = "<job>") -> Job:
         job = Job.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"] if not isinstance(part, int)) or None
+        parts = [str(part) for part in first["loc"] if not isinstance(part, int)]
+        # Union members add their type to the location (``commands.command.str``).
+        field = ".".join(part for part in parts if part not in _UNION_TAGS and "[" not in part) or None
         raise JobFileError(shown, field, _describe(first)) from None
     _check_paths(job, shown)
     if not job.command_list:
         raise JobFileError(shown, "commands.command", "no command to run")
     return job
+
+
+_UNION_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict"})
 
 
 def _describe(error: Any) -> str:

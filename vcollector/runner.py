@@ -25,6 +25,7 @@ from nornir.plugins.runners import ThreadedRunner
 from nornir_netmiko.connections import CONNECTION_NAME, Netmiko
 
 from vcollector.assets_db import DeviceRecord
+from vcollector.cancellation import Cancellation
 from vcollector.captures import CaptureTarget, capture_base
 from vcollector.credentials import apply_credential
 from vcollector.errors import VCollectorError
@@ -54,6 +55,7 @@ class RunSettings:
     retries: int = 0
     session_limiter: SessionLimiter | None = None
     session_log_dir: Path | None = None
+    cancellation: Cancellation = field(default_factory=Cancellation)
 
 
 @dataclass
@@ -180,6 +182,7 @@ def execute_job(
         "retries": settings.retries,
         "session_limiter": settings.session_limiter,
         "session_log_dir": settings.session_log_dir,
+        "cancellation": settings.cancellation,
     }
     with Nornir(
         inventory=inventory,
@@ -217,3 +220,46 @@ def execute_jobs(
 
     with ThreadPoolExecutor(max(1, max_concurrent_jobs), thread_name_prefix="job") as pool:
         return list(pool.map(one, plans))
+
+
+class RunRecorder:
+    """Keeps every finished device per job as it completes, so an interrupted run can
+    still report (and write to ``--json``) exactly what completed."""
+
+    def __init__(self, plans: Sequence[JobPlan]) -> None:
+        self._lock = threading.Lock()
+        self._outcomes: dict[int, list[DeviceOutcome]] = {id(plan): [] for plan in plans}
+        self._started: dict[int, datetime] = {}
+        self._finished: dict[int, JobResult] = {}
+        self.plans = list(plans)
+
+    def job_started(self, plan: JobPlan) -> None:
+        """Note the start time of a job."""
+        with self._lock:
+            self._started[id(plan)] = datetime.now(timezone.utc)
+
+    def device_done(self, plan: JobPlan, outcome: DeviceOutcome, index: int, total: int) -> None:
+        """Record one finished device."""
+        with self._lock:
+            self._outcomes.setdefault(id(plan), []).append(outcome)
+
+    def job_done(self, result: JobResult) -> None:
+        """Record a finished job."""
+        with self._lock:
+            self._finished[id(result.plan)] = result
+
+    def partial_results(self, reason: str) -> tuple[list[JobResult], list[JobPlan]]:
+        """Results so far (unfinished jobs marked with ``reason``), and the jobs never started."""
+        now = datetime.now(timezone.utc)
+        results: list[JobResult] = []
+        unstarted: list[JobPlan] = []
+        with self._lock:
+            for plan in self.plans:
+                key = id(plan)
+                if key in self._finished:
+                    results.append(self._finished[key])
+                elif key in self._started:
+                    results.append(JobResult(plan, list(self._outcomes[key]), self._started[key], now, reason))
+                else:
+                    unstarted.append(plan)
+        return results, unstarted

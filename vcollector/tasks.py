@@ -20,6 +20,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from vcollector.cancellation import INTERRUPTED, Cancellation
 from vcollector.captures import CaptureTarget, write_capture
 from vcollector.device_output import clean_output, rejection
 from vcollector.errors import CaptureError, CommandRejectedError, DeviceError
@@ -75,8 +76,29 @@ def _enable(connection: Any) -> None:
         raise DeviceError("could not enter enable mode (check the credential's enable secret)") from exc
 
 
-def run_commands(connection: Any, commands: Sequence[str], timeout: float, inter_command_time: float) -> str:
+_UNPRIVILEGED_HINT = (
+    " (the session is not in privileged mode: add 'enable' to the job's commands, give the credential "
+    "an enable secret, or set device_types.requires_enable)"
+)
+
+
+def _unprivileged(connection: Any) -> bool:
+    try:
+        return not connection.check_enable_mode()
+    except Exception:  # noqa: BLE001 - platforms without a privileged mode
+        return False
+
+
+def run_commands(
+    connection: Any,
+    commands: Sequence[str],
+    timeout: float,
+    inter_command_time: float,
+    enable_first: bool = False,
+) -> str:
     """Send ``commands`` on an open Netmiko session; returns the collected, cleaned output."""
+    if enable_first:
+        _enable(connection)
     outputs: list[str] = []
     for index, command in enumerate(commands):
         if index and inter_command_time:
@@ -94,7 +116,8 @@ def run_commands(connection: Any, commands: Sequence[str], timeout: float, inter
             continue  # Netmiko has disabled paging already; some platforms reject the job's way
         refused = rejection(output)
         if refused:
-            raise CommandRejectedError(f"device rejected {command!r}: {refused}")
+            hint = _UNPRIVILEGED_HINT if _unprivileged(connection) else ""
+            raise CommandRejectedError(f"device rejected {command!r}: {refused}{hint}")
         outputs.append(output)
     return clean_output("\n".join(outputs))
 
@@ -107,6 +130,7 @@ def collect_commands(
     retries: int = 0,
     session_limiter: SessionLimiter | None = None,
     session_log: Path | None = None,
+    cancellation: Cancellation | None = None,
 ) -> Result:
     """Log in to ``task.host`` and run ``commands``; the result is the cleaned output.
 
@@ -120,10 +144,18 @@ def collect_commands(
     slot = (
         session_limiter.session(f"{task.host.hostname}:{task.host.port}") if session_limiter else nullcontext()
     )
+    stop = cancellation or Cancellation()
     with slot:
+        stop.check()
         connection = _open(task, timeout, retries, session_log)
         try:
-            output = run_commands(connection, commands, timeout, inter_command_time)
+            with stop.session(connection):
+                enable_first = bool(task.host.data.get("enable_at_login"))
+                output = run_commands(connection, commands, timeout, inter_command_time, enable_first)
+        except DeviceError as exc:
+            if stop.cancelled:
+                raise DeviceError(INTERRUPTED) from exc
+            raise
         finally:
             task.host.close_connection(CONNECTION)
     return Result(host=task.host, result=output)
@@ -158,6 +190,7 @@ def collect_to_capture(
     retries: int = 0,
     session_limiter: SessionLimiter | None = None,
     session_log_dir: Path | None = None,
+    cancellation: Cancellation | None = None,
 ) -> Result:
     """Collect from one device and, when ``target`` is given, save its capture atomically.
 
@@ -178,10 +211,11 @@ def collect_to_capture(
         path = target.path_for(str(host.data.get("normalized_name") or host.name), outcome.device_id) if target else None
         log = session_log_dir / f"{host.name}.log" if session_log_dir else None
         output = collect_commands(
-            task, commands, timeout, inter_command_time, retries, session_limiter, log
+            task, commands, timeout, inter_command_time, retries, session_limiter, log, cancellation
         ).result
         if path is not None:
-            outcome.capture_bytes = write_capture(path, output)
+            with cancellation.writing() if cancellation else nullcontext():
+                outcome.capture_bytes = write_capture(path, output)
             outcome.capture_path = path
         outcome.ok = True
     except DeviceError as exc:

@@ -23,6 +23,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 
 from vcollector.errors import CredentialError, VaultError
+from vcollector.home import vcollector_home
 
 HASH_ITERATIONS = 100_000
 KEY_ITERATIONS = 480_000
@@ -47,9 +48,9 @@ _SECRET_COLUMNS = {
 
 
 def default_vault_path() -> Path:
-    """``$VCOLLECTOR_VAULT`` or ``~/.vcollector/collector.db``."""
+    """``$VCOLLECTOR_VAULT`` or ``<vcollector home>/collector.db``."""
     configured = os.environ.get("VCOLLECTOR_VAULT")
-    return Path(configured).expanduser() if configured else Path.home() / ".vcollector" / "collector.db"
+    return Path(configured).expanduser() if configured else vcollector_home() / "collector.db"
 
 
 @dataclass(frozen=True)

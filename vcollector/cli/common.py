@@ -11,7 +11,9 @@ import typer
 
 from vcollector import credentials, vault_password
 from vcollector.errors import VCollectorError
+from vcollector.home import vcollector_home
 from vcollector.inventory import default_db_path
+from vcollector.jobs import Job
 from vcollector.vault import Credential, Vault
 
 CredentialOption = Annotated[
@@ -143,6 +145,12 @@ def debug_log_dir(debug: bool, timestamp: str) -> Path | None:
     """Where ``--debug`` writes per-device Netmiko session logs (created 0700)."""
     if not debug:
         return None
-    path = Path.home() / ".vcollector" / "debug" / timestamp
+    path = vcollector_home() / "debug" / timestamp
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+def job_credential(job: Job) -> str | None:
+    """A job's ``credentials.credential_set``; ``"default"`` (or none) means the vault default."""
+    wanted = job.credentials.credential_set
+    return None if not wanted or wanted == "default" else wanted

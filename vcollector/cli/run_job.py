@@ -8,10 +8,12 @@ from typing import Annotated
 import typer
 
 from vcollector.cli import common
+from vcollector.cli.execution import run_plans
 from vcollector.errors import VCollectorError
 from vcollector.jobs import load_job
 from vcollector.report import Reporter
-from vcollector.runner import RunSettings, execute_job, plan_job, run_timestamp
+from vcollector.runner import RunSettings, plan_job, run_timestamp
+from vcollector.sessions import SessionLimiter
 
 
 def run_job(
@@ -28,6 +30,7 @@ def run_job(
     output_dir: common.OutputDirOption = None,
     vault: common.VaultPathOption = None,
     retries: common.RetriesOption = 0,
+    json_path: common.JsonOption = None,
 ) -> None:
     """Run one v2.0 collection job against every matching device in assets.db."""
     common.configure_output()
@@ -43,13 +46,14 @@ def run_job(
             limit=limit,
             save=not no_save,
             retries=retries,
-            session_log_dir=common.debug_log_dir(debug, timestamp),
+            session_limiter=SessionLimiter(),
+            session_log_dir=common.debug_log_dir(debug and not dry_run, timestamp),
         )
         plan = plan_job(loaded, settings, timestamp)
     except VCollectorError as exc:
         common.fail(str(exc))
-    if debug and loaded.unknown_keys():
-        common.log.debug("job %s: unknown keys ignored: %s", job, ", ".join(loaded.unknown_keys()))
+    if loaded.unknown_keys():
+        common.log.debug("%s: unknown keys ignored: %s", job, ", ".join(loaded.unknown_keys()))
     reporter.job_header(plan, list_all=dry_run)
     if dry_run:
         return
@@ -58,24 +62,24 @@ def run_job(
     reporter.line()
     common.confirm(f"Run job against {len(plan.devices)} devices?", yes)
     chosen = common.unlock_credential(
-        vault, vault_pass, credential or _job_credential(loaded.credentials.credential_set),
-        loaded.credentials.fallback_env,
+        vault, vault_pass, credential or common.job_credential(loaded), loaded.credentials.fallback_env
     )
     reporter.line()
     reporter.line(f"Executing against {len(plan.devices)} devices...")
-    try:
-        result = execute_job(plan, chosen, settings, reporter.device_done)
-    except KeyboardInterrupt:
-        typer.echo("\nInterrupted.", err=True)
-        raise typer.Exit(130) from None
+    (result,) = run_plans(
+        "run_job",
+        [plan],
+        chosen,
+        settings,
+        reporter,
+        max_concurrent_jobs=1,
+        json_path=json_path,
+        device_lines=True,
+        job_lines=False,
+    )
     reporter.line()
     reporter.job_results(result, saving=settings.save)
     raise typer.Exit(0 if result.ok else 1)
-
-
-def _job_credential(credential_set: str | None) -> str | None:
-    """A job's ``credentials.credential_set``; ``"default"`` means the vault default."""
-    return None if not credential_set or credential_set == "default" else credential_set
 
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None)

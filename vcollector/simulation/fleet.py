@@ -53,6 +53,7 @@ class FakeDevice:
     name: str
     platform: str
     address: str
+    password: str | None = None  # a login different from the fleet's (for auth-failure tests)
 
 
 @dataclass
@@ -136,6 +137,38 @@ def _platform_commands(device: FakeDevice) -> dict[str, dict[str, Any]]:
     return {}
 
 
+class SessionCounter:
+    """SSH sessions each device has seen, counted at the device (server) side."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.current: Counter[str] = Counter()
+        self.peak: Counter[str] = Counter()
+        self.logins: Counter[str] = Counter()
+
+    def wrap(self, name: str, handler: Any) -> Any:
+        """Wrap a fakenos connection handler so every session is counted."""
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                self.logins[name] += 1
+                self.current[name] += 1
+                self.peak[name] = max(self.peak[name], self.current[name])
+            try:
+                return handler(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self.current[name] -= 1
+
+        return counted
+
+    def reset(self) -> None:
+        """Forget the counts (between test cases sharing one fleet)."""
+        with self._lock:
+            self.peak.clear()
+            self.logins.clear()
+
+
 class Fleet:
     """Start and stop a simulated fleet; use as a context manager so it always stops.
 
@@ -148,8 +181,7 @@ class Fleet:
         if not spec.port:
             spec.port = free_port(device.address for device in spec.devices)
         self._servers: list[Any] = []
-        self._lock = threading.Lock()
-        self.logins: Counter[str] = Counter()
+        self.sessions = SessionCounter()
 
     @property
     def port(self) -> int:
@@ -160,7 +192,9 @@ class Fleet:
         """Start every device (stops the ones already started if one fails)."""
         from fakenos import FakeNOS
 
-        logging.getLogger("fakenos").setLevel(logging.CRITICAL)
+        # The fake servers log every client disconnect; they are scenery, not output.
+        for noisy in ("fakenos", "paramiko.transport"):
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
         junos = _junos_nos()
         try:
             for device in self.spec.devices:
@@ -170,7 +204,7 @@ class Fleet:
                     "hosts": {
                         device.name: {
                             "username": self.spec.username,
-                            "password": self.spec.password,
+                            "password": device.password or self.spec.password,
                             "port": self.spec.port,
                             "server": {
                                 "plugin": "ParamikoSshServer",
@@ -183,6 +217,10 @@ class Fleet:
                 server = FakeNOS(inventory=inventory, plugins=[junos] if plugin == junos.name else None)
                 server.start()
                 self._servers.append(server)
+                for host in server.hosts.values():
+                    host.server.connection_function = self.sessions.wrap(
+                        device.name, host.server.connection_function
+                    )
         except BaseException:
             self.stop()
             raise

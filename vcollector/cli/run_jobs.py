@@ -1,0 +1,151 @@
+"""``run_jobs_concurrent``: many job files in parallel, one vault unlock, one summary."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vcollector.cli import common
+from vcollector.cli.execution import run_plans
+from vcollector.errors import InventoryError, VCollectorError
+from vcollector.job_sets import capture_clashes, expand_job_paths
+from vcollector.jobs import load_job
+from vcollector.report import Reporter
+from vcollector.runner import JobPlan, RunSettings, plan_job, run_timestamp
+from vcollector.sessions import DEFAULT_SESSIONS_PER_DEVICE, SessionLimiter
+
+
+def run_jobs_concurrent(
+    jobs: Annotated[
+        list[str] | None,
+        typer.Option("--jobs", help="Job file(s) to run (space-separated; glob patterns supported).", show_default=False),
+    ] = None,
+    jobs_dir: Annotated[
+        Path | None, typer.Option("--jobs-dir", help="Directory of job files (runs all *.json, sorted).")
+    ] = None,
+    credential: common.CredentialOption = None,
+    vault_pass: common.VaultPassOption = None,
+    max_concurrent_jobs: Annotated[
+        int, typer.Option("--max-concurrent-jobs", min=1, help="Max jobs to run in parallel.")
+    ] = 4,
+    max_sessions_per_device: Annotated[
+        int,
+        typer.Option(
+            "--max-sessions-per-device",
+            min=1,
+            help="Max simultaneous SSH sessions to one device across all running jobs.",
+        ),
+    ] = DEFAULT_SESSIONS_PER_DEVICE,
+    max_sessions: Annotated[
+        int | None, typer.Option("--max-sessions", min=1, help="Max simultaneous SSH sessions overall.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show jobs and device counts without executing.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Limit devices per job.")] = None,
+    debug: common.DebugOption = False,
+    no_save: common.NoSaveOption = False,
+    yes: common.YesOption = False,
+    quiet: common.QuietOption = False,
+    db: common.DbOption = None,
+    output_dir: common.OutputDirOption = None,
+    vault: common.VaultPathOption = None,
+    retries: common.RetriesOption = 0,
+    json_path: common.JsonOption = None,
+) -> None:
+    """Run many v2.0 job files in parallel, each with its own device pool."""
+    common.configure_output()
+    common.setup_logging(debug)
+    common.warn_command_line_password(vault_pass)
+    if not jobs and jobs_dir is None:
+        common.fail("give job files with --jobs or a directory with --jobs-dir")
+    reporter = Reporter(quiet=quiet)
+    timestamp = run_timestamp()
+    try:
+        paths = expand_job_paths(jobs or [], jobs_dir)
+        settings = RunSettings(
+            db_path=common.resolve_db(db),
+            output_dir=output_dir,
+            limit=limit,
+            save=not no_save,
+            retries=retries,
+            session_limiter=SessionLimiter(max_sessions_per_device, max_sessions),
+            session_log_dir=common.debug_log_dir(debug and not dry_run, timestamp),
+        )
+        plans = [_plan(path, settings, timestamp) for path in paths]
+    except VCollectorError as exc:
+        common.fail(str(exc))
+    # Quiet runs (cron) still print the job list when nothing will run, so errors show.
+    overview = Reporter(quiet=quiet and not dry_run)
+    overview.jobs_overview(plans, max_concurrent_jobs)
+    for clash in capture_clashes(plans):
+        reporter.line(
+            f"Warning: jobs {', '.join(clash.jobs)} would write the same {clash.files} capture file(s) "
+            f"(e.g. {clash.example}); the last to finish wins.",
+            always=True,
+        )
+    if dry_run:
+        return
+    runnable = [plan for plan in plans if not plan.error and plan.devices]
+    if not runnable:
+        common.fail("no job has devices to run against")
+    reporter.line()
+    common.confirm(f"Run {len(plans)} jobs?", yes)
+    first = next(plan.job for plan in runnable if plan.job)
+    chosen = common.unlock_credential(vault, vault_pass, credential, first.credentials.fallback_env)
+    reporter.line("=" * 60)
+    started = time.monotonic()
+    results = run_plans(
+        "run_jobs_concurrent",
+        plans,
+        chosen,
+        settings,
+        reporter,
+        max_concurrent_jobs=max_concurrent_jobs,
+        json_path=json_path,
+        device_lines=False,
+        job_lines=True,
+    )
+    reporter.summary(results, time.monotonic() - started, saving=settings.save)
+    raise typer.Exit(0 if results and all(result.ok for result in results) else 1)
+
+
+def _plan(path: Path, settings: RunSettings, timestamp: str) -> JobPlan:
+    """Plan one job; a job that fails to load becomes a failed plan, an unreadable
+    assets.db stops the run (it would fail every job the same way)."""
+    try:
+        return plan_job(load_job(path), settings, timestamp)
+    except InventoryError:
+        raise
+    except VCollectorError as exc:
+        return JobPlan(source=path, job=None, error=str(exc))
+
+
+app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None)
+app.command(help=run_jobs_concurrent.__doc__)(run_jobs_concurrent)
+
+
+def spread_multi_value_options(argv: list[str], options: tuple[str, ...] = ("--jobs",)) -> list[str]:
+    """Accept ``--jobs a.json b.json`` (as the seed documents) by repeating the option per value."""
+    result: list[str] = []
+    current: str | None = None
+    for arg in argv:
+        if arg in options:
+            current = arg
+            continue
+        if current and not arg.startswith("-"):
+            result.extend([current, arg])
+            continue
+        current = None
+        result.append(arg)
+    return result
+
+
+def main() -> None:
+    """Entry point of ``python -m vcollector.run_jobs_concurrent``."""
+    import sys
+
+    app(args=spread_multi_value_options(sys.argv[1:]), prog_name="python -m vcollector.run_jobs_concurrent")

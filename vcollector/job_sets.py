@@ -1,0 +1,71 @@
+"""Which job files a multi-job run takes (``--jobs`` with globs, ``--jobs-dir``), and which
+of them would write the same capture file."""
+
+from __future__ import annotations
+
+import glob
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vcollector.errors import CaptureError, VCollectorError
+from vcollector.runner import JobPlan
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+def expand_job_paths(patterns: Sequence[str], jobs_dir: Path | None) -> list[Path]:
+    """Job files from ``--jobs`` (globs expanded here too) and ``--jobs-dir``, de-duplicated.
+
+    A pattern that matches nothing, or a missing directory, is an error naming it.
+    """
+    found: list[Path] = []
+    for pattern in patterns:
+        if _GLOB_CHARS & set(pattern):
+            matches = sorted(glob.glob(str(Path(pattern).expanduser())))
+            if not matches:
+                raise VCollectorError(f"no job file matches {pattern!r}")
+            found.extend(Path(match) for match in matches)
+        else:
+            found.append(Path(pattern).expanduser())
+    if jobs_dir is not None:
+        directory = jobs_dir.expanduser()
+        if not directory.is_dir():
+            raise VCollectorError(f"jobs directory not found: {directory}")
+        in_dir = sorted(path for path in directory.glob("*.json") if path.is_file())
+        if not in_dir:
+            raise VCollectorError(f"no *.json job files in {directory}")
+        found.extend(in_dir)
+    unique: dict[Path, Path] = {}
+    for path in found:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
+
+
+@dataclass(frozen=True)
+class CaptureClash:
+    """Two or more jobs that would write the same capture files in one run."""
+
+    jobs: tuple[str, ...]
+    files: int
+    example: Path
+
+
+def capture_clashes(plans: Sequence[JobPlan]) -> list[CaptureClash]:
+    """Groups of jobs whose devices' capture paths coincide (the last writer would win)."""
+    writers: dict[Path, list[str]] = defaultdict(list)
+    for plan in plans:
+        if plan.target is None or plan.error:
+            continue
+        for device in plan.devices:
+            try:
+                path = plan.target.path_for(device.normalized_name, device.id)
+            except CaptureError:
+                continue
+            writers[path.resolve()].append(plan.label)
+    grouped: dict[tuple[str, ...], list[Path]] = defaultdict(list)
+    for path, labels in writers.items():
+        if len(labels) > 1:
+            grouped[tuple(dict.fromkeys(labels))].append(path)
+    return [CaptureClash(jobs, len(paths), sorted(paths)[0]) for jobs, paths in sorted(grouped.items())]
