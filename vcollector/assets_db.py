@@ -210,7 +210,21 @@ def load_devices(db_path: str | Path, device_filter: DeviceFilterSpec | None = N
 
 
 def _record(row: Sequence[Any]) -> DeviceRecord:
-    (dev_id, name, normalized, mgmt, ipv4, model, site_code, vendor, vendor_short, role, driver, port, enable) = row
+    (
+        dev_id,
+        name,
+        normalized,
+        mgmt,
+        ipv4,
+        model,
+        site_code,
+        vendor,
+        vendor_short,
+        role,
+        driver,
+        port,
+        enable,
+    ) = row
     name = str(name or "").strip() or f"device-{dev_id}"
     normalized_text = str(normalized or "").strip()
     return DeviceRecord(
@@ -238,4 +252,3 @@ def _explain(path: Path, exc: Exception) -> str:
     if "locked" in text:
         return f"assets.db is locked by another program: {path}"
     return f"cannot read assets.db {path}: {text}"
-

@@ -20,7 +20,7 @@ T = TypeVar("T")
 INTERRUPTED = "interrupted"
 
 
-class Interrupted(Exception):  # noqa: N818 - it is a signal, not an error
+class Interrupted(Exception):
     """The run was stopped by Ctrl-C or SIGTERM."""
 
 
@@ -100,7 +100,7 @@ def run_interruptibly(work: Callable[[], T], cancellation: Cancellation, grace: 
     def target() -> None:
         try:
             outcome["value"] = work()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+        except BaseException as exc:
             outcome["error"] = exc
 
     worker = threading.Thread(target=target, name="vcollector-run", daemon=True)

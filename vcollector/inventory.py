@@ -30,7 +30,9 @@ ASSETS_DB_ENV = "VCOLLECTOR_ASSETS_DB"
 def default_db_path() -> Path:
     """``$VCOLLECTOR_ASSETS_DB`` or ``~/.velocitycmdb/data/assets.db``."""
     configured = os.environ.get(ASSETS_DB_ENV)
-    return Path(configured).expanduser() if configured else Path("~/.velocitycmdb/data/assets.db").expanduser()
+    return (
+        Path(configured).expanduser() if configured else Path("~/.velocitycmdb/data/assets.db").expanduser()
+    )
 
 
 class AssetsDBInventory:
@@ -47,9 +49,9 @@ class AssetsDBInventory:
     Each host is named after the device's ``normalized_name`` and carries ``hostname``
     (``management_ip``, else ``ipv4_address``), ``port`` (``device_types.default_port`` or
     22), ``platform`` (the Netmiko device type) and ``data``: ``device_id``, ``name``,
-    ``normalized_name``, ``site``, ``vendor``, ``role``, ``model``, ``requires_enable`` and ``problem`` (why the
-    device cannot be collected from, e.g. no address; ``None`` when it can). Devices with a
-    problem are kept, never silently dropped, so every task reports them.
+    ``normalized_name``, ``site``, ``vendor``, ``role``, ``model``, ``requires_enable`` and
+    ``problem`` (why the device cannot be collected from, e.g. no address; ``None`` when it
+    can). Devices with a problem are kept, never silently dropped, so every task reports them.
     """
 
     def __init__(
@@ -86,7 +88,9 @@ def inventory_from_devices(devices: list[DeviceRecord]) -> Inventory:
         problem = device.problem
         name = device.normalized_name
         if name in owners:
-            problem = f"duplicate normalized_name {name!r} (also device id {owners[name].id}); captures would clash"
+            problem = (
+                f"duplicate normalized_name {name!r} (also device id {owners[name].id}); captures would clash"
+            )
             name = f"{name}#{device.id}"
         else:
             owners[name] = device

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from vcollector.jobs import Job
@@ -40,7 +41,9 @@ class Reporter:
     def job_header(self, plan: JobPlan, *, list_all: bool = False) -> None:
         """Job, filters, commands, output directory and matched devices."""
         job = plan.job
-        assert job is not None
+        if job is None:
+            self.line(f"Job file {plan.source}: {plan.error}")
+            return
         self.line(f"Job: {job.id} - {job.capture_type}")
         for label, value in _filters(job):
             self.line(f"{label}: {value}")
@@ -72,7 +75,9 @@ class Reporter:
         if outcome.ok:
             self.line(f"  [{index}/{total}] ✓ {where} - {outcome.elapsed_ms}ms")
         else:
-            self.line(f"  [{index}/{total}] ✗ {where} - {outcome.elapsed_ms}ms - {outcome.name}: {outcome.reason}")
+            self.line(
+                f"  [{index}/{total}] ✗ {where} - {outcome.elapsed_ms}ms - {outcome.name}: {outcome.reason}"
+            )
 
     def job_results(self, result: JobResult, *, saving: bool) -> None:
         """The results block: counts, saved captures with sizes, failures with reasons."""
@@ -85,8 +90,7 @@ class Reporter:
             self.line(f"Saved {_plural(len(result.saved), 'capture')}:")
             directory = result.plan.target.directory if result.plan.target else None
             for outcome in result.saved:
-                assert outcome.capture_path is not None
-                shown = outcome.capture_path
+                shown = outcome.capture_path or Path()
                 if directory is not None and directory in shown.parents:
                     shown = shown.relative_to(directory)
                 self.line(f"  - {outcome.name}: {shown} ({outcome.capture_bytes or 0:,} bytes)")
@@ -97,7 +101,9 @@ class Reporter:
             self.line(always=True)
             self.line(f"Failed {_plural(len(result.failed), 'device')}:", always=True)
             for outcome in result.failed:
-                self.line(f"  - {outcome.name} ({outcome.address or 'no address'}): {outcome.reason}", always=True)
+                self.line(
+                    f"  - {outcome.name} ({outcome.address or 'no address'}): {outcome.reason}", always=True
+                )
 
     # --- run_jobs_concurrent ---------------------------------------------------------
 
@@ -128,7 +134,9 @@ class Reporter:
         if result.error:
             self.line(f"[{label}] ✗ Failed: {result.error}")
             return
-        self.line(f"[{label}] {mark} Complete: {len(result.succeeded)}/{total} success in {result.elapsed_ms}ms")
+        self.line(
+            f"[{label}] {mark} Complete: {len(result.succeeded)}/{total} success in {result.elapsed_ms}ms"
+        )
         for outcome in result.failed:
             self.line(f"[{label}]   ✗ {outcome.name} ({outcome.address or 'no address'}): {outcome.reason}")
 
@@ -158,7 +166,10 @@ class Reporter:
                 emit(f"  {mark} {result.plan.label}: {result.error}")
             else:
                 total = len(result.outcomes)
-                emit(f"  {mark} {result.plan.label}: {len(result.succeeded)}/{total} devices, {result.elapsed_ms}ms")
+                emit(
+                    f"  {mark} {result.plan.label}: {len(result.succeeded)}/{total} devices, "
+                    f"{result.elapsed_ms}ms"
+                )
         failures = [(result.plan.label, outcome) for result in results for outcome in result.failed]
         if failures:
             emit()

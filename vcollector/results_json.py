@@ -86,7 +86,8 @@ def results_document(
             "devices_failed": sum(len(r.failed) for r in results),
             "captures_saved": sum(len(r.saved) for r in results),
         },
-        "jobs": jobs + [{"job_id": plan.label, "file": str(plan.source), "status": "not run"} for plan in unstarted],
+        "jobs": jobs
+        + [{"job_id": plan.label, "file": str(plan.source), "status": "not run"} for plan in unstarted],
     }
 
 

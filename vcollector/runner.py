@@ -128,16 +128,16 @@ class _Progress:
         self.done = 0
         self._lock = threading.Lock()
 
-    def task_started(self, task: Task) -> None:  # noqa: D102 - Nornir processor protocol
+    def task_started(self, task: Task) -> None:
         pass
 
-    def task_completed(self, task: Task, result: AggregatedResult) -> None:  # noqa: D102
+    def task_completed(self, task: Task, result: AggregatedResult) -> None:
         pass
 
-    def task_instance_started(self, task: Task, host: Host) -> None:  # noqa: D102
+    def task_instance_started(self, task: Task, host: Host) -> None:
         pass
 
-    def task_instance_completed(self, task: Task, host: Host, result: MultiResult) -> None:  # noqa: D102
+    def task_instance_completed(self, task: Task, host: Host, result: MultiResult) -> None:
         outcome = result[0].result
         if not isinstance(outcome, DeviceOutcome):
             return
@@ -146,10 +146,10 @@ class _Progress:
             if self.callback:
                 self.callback(self.plan, outcome, self.done, self.total)
 
-    def subtask_instance_started(self, task: Task, host: Host) -> None:  # noqa: D102
+    def subtask_instance_started(self, task: Task, host: Host) -> None:
         pass
 
-    def subtask_instance_completed(self, task: Task, host: Host, result: MultiResult) -> None:  # noqa: D102
+    def subtask_instance_completed(self, task: Task, host: Host, result: MultiResult) -> None:
         pass
 
 
@@ -259,7 +259,9 @@ class RunRecorder:
                 if key in self._finished:
                     results.append(self._finished[key])
                 elif key in self._started:
-                    results.append(JobResult(plan, list(self._outcomes[key]), self._started[key], now, reason))
+                    results.append(
+                        JobResult(plan, list(self._outcomes[key]), self._started[key], now, reason)
+                    )
                 else:
                     unstarted.append(plan)
         return results, unstarted

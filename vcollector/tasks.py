@@ -56,7 +56,7 @@ def _open(task: Task, timeout: float, retries: int, session_log: Path | None) ->
             return task.host.open_connection(
                 CONNECTION, task.nornir.config, extras=_connection_extras(task, timeout, session_log)
             ).connection
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a reason
+        except Exception as exc:
             reason = describe_connect_failure(exc, timeout)
             if attempt >= retries or not is_connect_failure(reason):
                 raise DeviceError(reason) from exc
@@ -85,7 +85,7 @@ _UNPRIVILEGED_HINT = (
 def _unprivileged(connection: Any) -> bool:
     try:
         return not connection.check_enable_mode()
-    except Exception:  # noqa: BLE001 - platforms without a privileged mode
+    except Exception:
         return False
 
 
@@ -110,7 +110,7 @@ def run_commands(
             output = str(connection.send_command(command, read_timeout=timeout))
         except DeviceError:
             raise
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a reason
+        except Exception as exc:
             raise DeviceError(describe_command_failure(exc, command, timeout)) from exc
         if is_paging_command(command):
             continue  # Netmiko has disabled paging already; some platforms reject the job's way
@@ -142,7 +142,9 @@ def collect_commands(
     if problem:
         raise DeviceError(str(problem))
     slot = (
-        session_limiter.session(f"{task.host.hostname}:{task.host.port}") if session_limiter else nullcontext()
+        session_limiter.session(f"{task.host.hostname}:{task.host.port}")
+        if session_limiter
+        else nullcontext()
     )
     stop = cancellation or Cancellation()
     with slot:
@@ -208,7 +210,11 @@ def collect_to_capture(
         ended=started,
     )
     try:
-        path = target.path_for(str(host.data.get("normalized_name") or host.name), outcome.device_id) if target else None
+        path = (
+            target.path_for(str(host.data.get("normalized_name") or host.name), outcome.device_id)
+            if target
+            else None
+        )
         log = session_log_dir / f"{host.name}.log" if session_log_dir else None
         output = collect_commands(
             task, commands, timeout, inter_command_time, retries, session_limiter, log, cancellation
@@ -222,7 +228,7 @@ def collect_to_capture(
         outcome.reason = exc.reason
     except CaptureError as exc:
         outcome.reason = str(exc)
-    except Exception as exc:  # noqa: BLE001 - one device's surprise must not stop the others
+    except Exception as exc:
         outcome.reason = f"unexpected {type(exc).__name__}: {exc}"
     outcome.ended = datetime.now(timezone.utc)
     return Result(host=host, result=outcome, failed=not outcome.ok)

@@ -172,10 +172,8 @@ class Vault:
             self._metadata(connection)
             has_enable = _ensure_enable_column(connection, alter=False)
             enable = "enable_secret_encrypted" if has_enable else "NULL"
-            rows = connection.execute(
-                "SELECT name, username, is_default, password_encrypted, ssh_key_encrypted, "
-                f"{enable} FROM credentials ORDER BY name"  # noqa: S608 - column name is ours
-            ).fetchall()
+            query = f"SELECT name, username, is_default, password_encrypted, ssh_key_encrypted, {enable} FROM credentials ORDER BY name"  # noqa: E501, S608 - our own column name
+            rows = connection.execute(query).fetchall()
         return [
             CredentialInfo(str(n), str(u), bool(d), bool(p), bool(k), bool(e)) for n, u, d, p, k, e in rows
         ]
@@ -322,16 +320,17 @@ class UnlockedVault:
         fresh = Fernet(_fernet_key(new_password, salt))
         with self._lock, self.vault._connect() as connection:
             _ensure_enable_column(connection)
-            rows = connection.execute(
-                "SELECT id, name, " + ", ".join(_SECRET_COLUMNS.values()) + " FROM credentials"
-            ).fetchall()
+            columns = ", ".join(_SECRET_COLUMNS.values())
+            assignments = ", ".join(f"{column} = ?" for column in _SECRET_COLUMNS.values())
+            rows = connection.execute(f"SELECT id, name, {columns} FROM credentials").fetchall()  # noqa: S608
             for row_id, name, *tokens in rows:
-                plain = [self._decrypt(name, what, token) for what, token in zip(_SECRET_COLUMNS, tokens)]
+                plain = [
+                    self._decrypt(name, what, token)
+                    for what, token in zip(_SECRET_COLUMNS, tokens, strict=True)
+                ]
                 sealed = [fresh.encrypt(p.encode("utf-8")).decode("ascii") if p else None for p in plain]
                 connection.execute(
-                    "UPDATE credentials SET "
-                    + ", ".join(f"{column} = ?" for column in _SECRET_COLUMNS.values())
-                    + ", updated_at = CURRENT_TIMESTAMP WHERE id = ?",
+                    f"UPDATE credentials SET {assignments}, updated_at = CURRENT_TIMESTAMP WHERE id = ?",  # noqa: S608
                     (*sealed, row_id),
                 )
             connection.executemany(

@@ -31,7 +31,11 @@ def test_devices_are_ordered_by_name_and_carry_what_collection_needs(assets: Pat
     assert [d.name for d in devices] == ["Alpha-RTR", "beta-nx", "gamma", "no-address", "zeta-sw"]
     alpha = devices[0]
     assert (alpha.address, alpha.port, alpha.platform, alpha.site, alpha.role) == (
-        "10.0.0.1", 2222, "cisco_ios", "IAD2", "core"
+        "10.0.0.1",
+        2222,
+        "cisco_ios",
+        "IAD2",
+        "core",
     )
     assert alpha.normalized_name == "alpha-rtr"
     assert alpha.vendor == "Cisco Systems"
@@ -55,7 +59,12 @@ def test_filters_apply(assets: Path) -> None:
 
 @pytest.mark.parametrize(
     ("driver", "expected"),
-    [("cisco_ios_ssh", "cisco_ios"), ("cisco_ios_xe", "cisco_xe"), (" Arista_EOS ", "arista_eos"), ("", None)],
+    [
+        ("cisco_ios_ssh", "cisco_ios"),
+        ("cisco_ios_xe", "cisco_xe"),
+        (" Arista_EOS ", "arista_eos"),
+        ("", None),
+    ],
 )
 def test_netmiko_driver_is_normalised(driver: str, expected: str | None) -> None:
     assert netmiko_platform(driver, None, None) == expected

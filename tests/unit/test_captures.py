@@ -12,12 +12,15 @@ from vcollector.jobs import parse_job
 
 
 def job(**storage: object) -> object:
-    return parse_job({"job_id": 7, "capture_type": "configs", "commands": {"command": "x"}, "storage": storage})
+    return parse_job(
+        {"job_id": 7, "capture_type": "configs", "commands": {"command": "x"}, "storage": storage}
+    )
 
 
 def test_every_variable_renders(tmp_path: Path) -> None:
     target = CaptureTarget(
-        tmp_path, job(filename_pattern="{job_id}/{capture_type}-{device_name}-{device_id}-{timestamp}.txt"),  # type: ignore[arg-type]
+        tmp_path,
+        job(filename_pattern="{job_id}/{capture_type}-{device_name}-{device_id}-{timestamp}.txt"),  # type: ignore[arg-type]
         "20261129_101500",
     )
     assert target.path_for("r1", 42) == tmp_path / "configs" / "7" / "configs-r1-42-20261129_101500.txt"

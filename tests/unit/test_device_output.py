@@ -29,7 +29,7 @@ def test_replacement_characters_survive() -> None:
         "        ^\n% Invalid input detected at '^' marker.",
         "% Incomplete command.",
         "% Unknown command or computer name, or unable to find computer address",
-        "% Ambiguous command:  \"sh i\"",
+        '% Ambiguous command:  "sh i"',
         "                  ^\nunknown command.",
         "syntax error, expecting <command>.",
         "% Invalid command at '^' marker.",

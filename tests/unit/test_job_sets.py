@@ -51,7 +51,9 @@ def test_clashing_capture_files_are_found(tmp_path: Path) -> None:
         job = parse_job({"job_id": job_id, "commands": {"command": "x", "output_directory": outdir}})
         return JobPlan(Path(f"{job_id}.json"), job, devs, CaptureTarget(tmp_path, job, "t"))
 
-    clashes = capture_clashes([plan(301, "configs", devices), plan(302, "configs", devices), plan(303, "arp", devices)])
+    clashes = capture_clashes(
+        [plan(301, "configs", devices), plan(302, "configs", devices), plan(303, "arp", devices)]
+    )
     assert len(clashes) == 1
     assert clashes[0].jobs == ("301", "302")
     assert clashes[0].files == 2

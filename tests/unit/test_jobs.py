@@ -89,16 +89,31 @@ def test_unknown_keys_are_tolerated_and_listed() -> None:
         (json.dumps(_minimal(execution={"inter_command_time": -1})), "execution.inter_command_time", "≥ 0"),
         (json.dumps(_minimal(commands={"command": 5})), "commands.command", "wrong type"),
         (json.dumps(_minimal(commands={"command": " , ,"})), "commands.command", "no command"),
-        (json.dumps(_minimal(storage={"filename_pattern": "{hostname}.txt"})), "storage.filename_pattern",
-         "unknown variable {hostname}"),
-        (json.dumps(_minimal(storage={"filename_pattern": "{device_name"})), "storage.filename_pattern",
-         "malformed"),
-        (json.dumps(_minimal(commands={"command": "x", "output_directory": "../etc"})),
-         "commands.output_directory", "leave"),
-        (json.dumps(_minimal(commands={"command": "x", "output_directory": "/etc"})),
-         "commands.output_directory", "leave"),
-        (json.dumps(_minimal(storage={"filename_pattern": "../../{device_name}.txt"})),
-         "storage.filename_pattern", "leave"),
+        (
+            json.dumps(_minimal(storage={"filename_pattern": "{hostname}.txt"})),
+            "storage.filename_pattern",
+            "unknown variable {hostname}",
+        ),
+        (
+            json.dumps(_minimal(storage={"filename_pattern": "{device_name"})),
+            "storage.filename_pattern",
+            "malformed",
+        ),
+        (
+            json.dumps(_minimal(commands={"command": "x", "output_directory": "../etc"})),
+            "commands.output_directory",
+            "leave",
+        ),
+        (
+            json.dumps(_minimal(commands={"command": "x", "output_directory": "/etc"})),
+            "commands.output_directory",
+            "leave",
+        ),
+        (
+            json.dumps(_minimal(storage={"filename_pattern": "../../{device_name}.txt"})),
+            "storage.filename_pattern",
+            "leave",
+        ),
         (json.dumps(_minimal(job_id=None)), "job_id", ""),
     ],
 )
@@ -119,7 +134,9 @@ def test_missing_file(tmp_path: Path) -> None:
         load_job(tmp_path / "nope.json")
 
 
-@pytest.mark.parametrize("command", ["terminal length 0", "term len 0", "set cli screen-length 0", "terminal pager 0"])
+@pytest.mark.parametrize(
+    "command", ["terminal length 0", "term len 0", "set cli screen-length 0", "terminal pager 0"]
+)
 def test_paging_commands_are_recognised(command: str) -> None:
     assert is_paging_command(command)
 

@@ -49,11 +49,24 @@ def test_init_nornir_with_our_plugins(tmp_path: Path) -> None:
     ) as nr:
         assert list(nr.inventory.hosts) == ["r1"]
         host = nr.inventory.hosts["r1"]
-        assert (host.hostname, host.port, host.platform, host.username) == ("127.0.0.2", 2022, "cisco_ios", "netops")
+        assert (host.hostname, host.port, host.platform, host.username) == (
+            "127.0.0.2",
+            2022,
+            "cisco_ios",
+            "netops",
+        )
         assert host.data["site"] == "IAD2"
         assert host.connection_options["netmiko"].extras["secret"] == "en"
 
 
 def test_jobs_option_takes_several_values() -> None:
     argv = ["--jobs", "a.json", "b.json", "--credential", "lab", "-y"]
-    assert spread_multi_value_options(argv) == ["--jobs", "a.json", "--jobs", "b.json", "--credential", "lab", "-y"]
+    assert spread_multi_value_options(argv) == [
+        "--jobs",
+        "a.json",
+        "--jobs",
+        "b.json",
+        "--credential",
+        "lab",
+        "-y",
+    ]

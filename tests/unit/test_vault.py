@@ -33,8 +33,13 @@ def make_legacy_vault(path: Path, password: str) -> None:
         CREATE TABLE job_history (id INTEGER PRIMARY KEY, job_id TEXT);
         """
     )
-    db.execute("INSERT INTO vault_metadata (key, value) VALUES ('salt', ?)", (base64.b64encode(salt).decode(),))
-    db.execute("INSERT INTO vault_metadata (key, value) VALUES ('password_hash', ?)", (base64.b64encode(check).decode(),))
+    db.execute(
+        "INSERT INTO vault_metadata (key, value) VALUES ('salt', ?)", (base64.b64encode(salt).decode(),)
+    )
+    db.execute(
+        "INSERT INTO vault_metadata (key, value) VALUES ('password_hash', ?)",
+        (base64.b64encode(check).decode(),),
+    )
     db.execute(
         "INSERT INTO credentials (name, username, password_encrypted, is_default) VALUES (?, ?, ?, 1)",
         ("lab", "admin", fernet.encrypt(b"s3cret").decode()),

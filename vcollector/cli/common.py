@@ -18,7 +18,9 @@ from vcollector.vault import Credential, Vault
 
 CredentialOption = Annotated[
     str | None,
-    typer.Option("--credential", "-c", help="Credential set name from the vault (default: the vault's default)."),
+    typer.Option(
+        "--credential", "-c", help="Credential set name from the vault (default: the vault's default)."
+    ),
 ]
 VaultPassOption = Annotated[
     str | None,
@@ -35,7 +37,9 @@ VaultPathOption = Annotated[
 ]
 DbOption = Annotated[
     Path | None,
-    typer.Option("--db", help="assets.db (default: $VCOLLECTOR_ASSETS_DB or ~/.velocitycmdb/data/assets.db)."),
+    typer.Option(
+        "--db", help="assets.db (default: $VCOLLECTOR_ASSETS_DB or ~/.velocitycmdb/data/assets.db)."
+    ),
 ]
 OutputDirOption = Annotated[
     Path | None,
@@ -46,7 +50,9 @@ OutputDirOption = Annotated[
     ),
 ]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show matched devices without executing.")]
-LimitOption = Annotated[int | None, typer.Option("--limit", min=1, help="Process only the first N matched devices.")]
+LimitOption = Annotated[
+    int | None, typer.Option("--limit", min=1, help="Process only the first N matched devices.")
+]
 DebugOption = Annotated[
     bool, typer.Option("--debug", help="Debug logging and per-device SSH session logs (secrets redacted).")
 ]
@@ -55,7 +61,9 @@ YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Skip the confirmat
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the final summary (for cron).")]
 RetriesOption = Annotated[
     int,
-    typer.Option("--retries", min=0, max=10, help="Retry connection failures (never authentication) N times."),
+    typer.Option(
+        "--retries", min=0, max=10, help="Retry connection failures (never authentication) N times."
+    ),
 ]
 JsonOption = Annotated[
     Path | None, typer.Option("--json", help="Write machine-readable results to this file (atomically).")
@@ -124,7 +132,10 @@ def warn_command_line_password(given: str | None) -> None:
 
 
 def unlock_credential(
-    vault_path: Path | None, given_password: str | None, credential_name: str | None, extra_env: str | None = None
+    vault_path: Path | None,
+    given_password: str | None,
+    credential_name: str | None,
+    extra_env: str | None = None,
 ) -> Credential:
     """Unlock the vault once, pick the credential (``--credential`` > default), print who we are."""
     vault = Vault(vault_path)

@@ -63,8 +63,12 @@ def run_plans(
         results, unstarted = recorder.partial_results("interrupted")
         done = sum(len(result.succeeded) for result in results)
         reporter.line(always=True)
-        reporter.line(f"Interrupted: stopped; {done} device(s) completed successfully before the stop.", always=True)
-        reporter.summary(results, (datetime.now(timezone.utc) - started).total_seconds(), saving=settings.save)
+        reporter.line(
+            f"Interrupted: stopped; {done} device(s) completed successfully before the stop.", always=True
+        )
+        reporter.summary(
+            results, (datetime.now(timezone.utc) - started).total_seconds(), saving=settings.save
+        )
         if unstarted:
             reporter.line(f"Not started: {', '.join(plan.label for plan in unstarted)}", always=True)
         _write_json(json_path, tool, results, started, interrupted=True, unstarted=unstarted)

@@ -12,7 +12,9 @@ from vcollector.errors import VCollectorError
 from vcollector.inventory import AssetsDBInventory
 
 app = typer.Typer(
-    help="Look at the assets.db inventory.", no_args_is_help=True, pretty_exceptions_show_locals=False,
+    help="Look at the assets.db inventory.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
 )
 
@@ -35,7 +37,9 @@ def list_devices(
     except VCollectorError as exc:
         common.fail(str(exc))
     if as_json:
-        typer.echo(json.dumps([device.__dict__ | {"problem": device.problem} for device in devices], indent=2))
+        typer.echo(
+            json.dumps([device.__dict__ | {"problem": device.problem} for device in devices], indent=2)
+        )
         return
     typer.echo(f"{'NAME':28} {'ADDRESS':16} {'PORT':>5} {'PLATFORM':15} {'SITE':8} {'VENDOR':18} ROLE")
     for device in devices:

@@ -21,7 +21,11 @@ from vcollector.sessions import DEFAULT_SESSIONS_PER_DEVICE, SessionLimiter
 def run_jobs_concurrent(
     jobs: Annotated[
         list[str] | None,
-        typer.Option("--jobs", help="Job file(s) to run (space-separated; glob patterns supported).", show_default=False),
+        typer.Option(
+            "--jobs",
+            help="Job file(s) to run (space-separated; glob patterns supported).",
+            show_default=False,
+        ),
     ] = None,
     jobs_dir: Annotated[
         Path | None, typer.Option("--jobs-dir", help="Directory of job files (runs all *.json, sorted).")

@@ -63,11 +63,13 @@ def _unlock(vault: Vault, given: str | None) -> UnlockedVault:
 
 @app.command("init")
 def init(vault: common.VaultPathOption = None, vault_pass: common.VaultPassOption = None) -> None:
-    """Create a new vault (password: --vault-pass, VELOCITYCMDB_VAULT_PASS/VCOLLECTOR_VAULT_PASS, or prompt)."""
+    """Create a new vault (password: --vault-pass, VELOCITYCMDB_VAULT_PASS, or a prompt)."""
     common.warn_command_line_password(vault_pass)
     target = Vault(vault)
     try:
-        given = vault_pass or next((os.environ[n] for n in vault_password.ENV_VARIABLES if os.environ.get(n)), None)
+        given = vault_pass or next(
+            (os.environ[n] for n in vault_password.ENV_VARIABLES if os.environ.get(n)), None
+        )
         target.init(_new_password("vault password", vault_password.ENV_VARIABLES[0], given))
     except VCollectorError as exc:
         common.fail(str(exc))
@@ -82,7 +84,9 @@ def add(
     enable_secret: Annotated[
         bool, typer.Option("--enable-secret/--no-enable-secret", help="Ask for an enable secret.")
     ] = False,
-    default: Annotated[bool, typer.Option("--default", "-d", help="Make this the default credential.")] = False,
+    default: Annotated[
+        bool, typer.Option("--default", "-d", help="Make this the default credential.")
+    ] = False,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite an existing credential.")] = False,
     vault: common.VaultPathOption = None,
     vault_pass: common.VaultPassOption = None,
@@ -104,7 +108,9 @@ def add(
         )
         secret = _optional_secret("Enable secret", SECRET_ENV["enable_secret"], ask=enable_secret)
         unlocked.add(
-            Credential(name, username, password, key_text, passphrase, secret), default=default, replace=replace
+            Credential(name, username, password, key_text, passphrase, secret),
+            default=default,
+            replace=replace,
         )
     except VCollectorError as exc:
         common.fail(str(exc))
@@ -132,7 +138,9 @@ def list_credentials(vault: common.VaultPathOption = None) -> None:
             )
             if present
         ]
-        typer.echo(f"{info.name:20} {info.username:20} {'yes' if info.is_default else '':8} {', '.join(held)}")
+        typer.echo(
+            f"{info.name:20} {info.username:20} {'yes' if info.is_default else '':8} {', '.join(held)}"
+        )
 
 
 @app.command("remove")

@@ -85,10 +85,15 @@ def build_assets_db(path: Path, rows: Iterable[AssetRow], port: int = 22) -> Pat
                 vendor_key = row.vendor or PLATFORM_VENDOR.get(row.platform or "", "unknown")
                 vendor_name, short = VENDORS.get(vendor_key, (vendor_key.title(), vendor_key.upper()))
                 vendor_id = ensure(
-                    "vendors", vendor_name, "INSERT INTO vendors (name, short_name) VALUES (?, ?)", (vendor_name, short)
+                    "vendors",
+                    vendor_name,
+                    "INSERT INTO vendors (name, short_name) VALUES (?, ?)",
+                    (vendor_name, short),
                 )
                 if ("sites", row.site) not in ids:
-                    connection.execute("INSERT INTO sites (code, name) VALUES (?, ?)", (row.site, f"Site {row.site}"))
+                    connection.execute(
+                        "INSERT INTO sites (code, name) VALUES (?, ?)", (row.site, f"Site {row.site}")
+                    )
                     ids[("sites", row.site)] = 0
                 role_id = ensure("roles", row.role, "INSERT INTO device_roles (name) VALUES (?)", (row.role,))
                 type_id = None

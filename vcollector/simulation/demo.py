@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     workdir: Path = args.workdir.absolute()
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    devices = [FakeDevice(name, platform, loopback_address(i)) for i, (name, platform, *_) in enumerate(DEMO_DEVICES)]
+    devices = [
+        FakeDevice(name, platform, loopback_address(i)) for i, (name, platform, *_) in enumerate(DEMO_DEVICES)
+    ]
     spec = FleetSpec(devices)
 
     _banner(f"Starting a simulated fleet of {len(devices)} devices on loopback")
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             workdir / "assets.db",
             [
                 AssetRow(name, platform, device.address, site=site, role=role, model=model)
-                for (name, platform, site, role, model), device in zip(DEMO_DEVICES, devices)
+                for (name, platform, site, role, model), device in zip(DEMO_DEVICES, devices, strict=True)
             ],
             port=fleet.port,
         )
@@ -103,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
 
         _banner(f"run_jobs_concurrent: every job in {args.jobs_dir}/")
         many = _run(
-            [sys.executable, "-m", "vcollector.run_jobs_concurrent", "--jobs-dir", str(args.jobs_dir), "-y"], env
+            [sys.executable, "-m", "vcollector.run_jobs_concurrent", "--jobs-dir", str(args.jobs_dir), "-y"],
+            env,
         )
         _banner("Stopping the fleet")
     print(f"Done. Everything is in {workdir} (assets.db, home/collector.db, captures/).")

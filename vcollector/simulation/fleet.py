@@ -125,42 +125,89 @@ def _platform_commands(device: FakeDevice) -> dict[str, dict[str, Any]]:
         config = _JUNOS_CONFIG.format(name=device.name)
         return {
             "show configuration | display set": {"output": config.rstrip(), "prompt": prompts},
-            "show configuration": {"output": f"system {{\n    host-name {device.name};\n}}", "prompt": prompts},
+            "show configuration": {
+                "output": f"system {{\n    host-name {device.name};\n}}",
+                "prompt": prompts,
+            },
             "_default_": {"output": "                  ^\nunknown command.", "prompt": prompts},
         }
     if device.platform == "cisco_nxos":
         prompts = ["{base_prompt}>", "{base_prompt}#"]
         return {
-            "show running-config": {"output": _NXOS_CONFIG.format(name=device.name).rstrip(), "prompt": prompts},
+            "show running-config": {
+                "output": _NXOS_CONFIG.format(name=device.name).rstrip(),
+                "prompt": prompts,
+            },
             "_default_": {"output": "% Invalid command at '^' marker.", "prompt": prompts},
         }
     return {}
 
 
+def _peer_open(sock: socket.socket) -> bool:
+    """False once the client has closed its end (seen without waiting for paramiko's thread)."""
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
 class SessionCounter:
-    """SSH sessions each device has seen, counted at the device (server) side."""
+    """SSH sessions each device has, counted at the device (server) side.
+
+    ``logins`` counts accepted connections. ``peak`` is the most authenticated, live SSH
+    transports a device had at once, sampled every few milliseconds from the server's own
+    transport list (fakenos keeps a closed session's handler thread alive for up to a
+    second, so counting handler threads would overstate concurrency).
+    """
+
+    SAMPLE_SECONDS = 0.003
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.current: Counter[str] = Counter()
+        self._servers: dict[str, Any] = {}
         self.peak: Counter[str] = Counter()
         self.logins: Counter[str] = Counter()
+        self._stop = threading.Event()
+        self._sampler: threading.Thread | None = None
 
-    def wrap(self, name: str, handler: Any) -> Any:
-        """Wrap a fakenos connection handler so every session is counted."""
+    def watch(self, name: str, server: Any) -> None:
+        """Count the sessions of one fakenos server (its connection handler is wrapped)."""
+        handler = server.connection_function
 
         def counted(*args: Any, **kwargs: Any) -> Any:
             with self._lock:
                 self.logins[name] += 1
-                self.current[name] += 1
-                self.peak[name] = max(self.peak[name], self.current[name])
             try:
                 return handler(*args, **kwargs)
-            finally:
-                with self._lock:
-                    self.current[name] -= 1
+            except Exception:
+                return None
 
-        return counted
+        server.connection_function = counted
+        with self._lock:
+            self._servers[name] = server
+        if self._sampler is None:
+            self._sampler = threading.Thread(target=self._sample, name="fleet-session-sampler", daemon=True)
+            self._sampler.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.SAMPLE_SECONDS):
+            with self._lock:
+                servers = list(self._servers.items())
+            for name, server in servers:
+                with server._active_sessions_lock:
+                    transports = list(server._active_sessions)
+                live = sum(
+                    1 for t in transports if t.is_active() and t.is_authenticated() and _peer_open(t.sock)
+                )
+                if live > self.peak[name]:
+                    with self._lock:
+                        self.peak[name] = max(self.peak[name], live)
+
+    def stop(self) -> None:
+        """Stop sampling."""
+        self._stop.set()
 
     def reset(self) -> None:
         """Forget the counts (between test cases sharing one fleet)."""
@@ -218,9 +265,7 @@ class Fleet:
                 server.start()
                 self._servers.append(server)
                 for host in server.hosts.values():
-                    host.server.connection_function = self.sessions.wrap(
-                        device.name, host.server.connection_function
-                    )
+                    self.sessions.watch(device.name, host.server)
         except BaseException:
             self.stop()
             raise
@@ -228,11 +273,12 @@ class Fleet:
 
     def stop(self) -> None:
         """Stop every device that was started."""
+        self.sessions.stop()
         while self._servers:
             server = self._servers.pop()
             try:
                 server.stop()
-            except Exception:  # noqa: BLE001, S112 - keep stopping the rest
+            except Exception:  # noqa: S112 - keep stopping the rest
                 continue
 
     def __enter__(self) -> Fleet:
