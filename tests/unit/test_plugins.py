@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import metadata
 from pathlib import Path
 
+import pytest
 from nornir import InitNornir
 from nornir.core.plugins.inventory import InventoryPluginRegister, TransformFunctionRegister
 
@@ -70,3 +71,23 @@ def test_jobs_option_takes_several_values() -> None:
         "lab",
         "-y",
     ]
+
+
+def test_shipped_nornir_config_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = build_assets_db(
+        tmp_path / "assets.db",
+        [AssetRow("sw9", "arista_eos", "127.0.0.9"), AssetRow("r9", "cisco_ios", "127.0.0.10")],
+    )
+    vault = Vault(tmp_path / "vault.db")
+    vault.init("vault-pass-2")
+    vault.unlock("vault-pass-2").add(Credential("lab", "automation", "pw"), default=True)
+    monkeypatch.setenv("VCOLLECTOR_VAULT", str(vault.path))
+    monkeypatch.setenv("VCOLLECTOR_VAULT_PASS", "vault-pass-2")
+    credentials.activate(None)
+    config = Path(__file__).resolve().parents[2] / "nornir_config" / "config.yaml"
+    with InitNornir(
+        config_file=str(config),
+        inventory={"options": {"db_path": str(db), "device_filter": {"vendor": "arista"}}},
+    ) as nr:
+        assert list(nr.inventory.hosts) == ["sw9"]
+        assert nr.inventory.hosts["sw9"].username == "automation"
