@@ -31,7 +31,7 @@ test-integration: $(STAMP) ## Only the integration tests
 	$(BIN)/python -m pytest tests/integration
 
 lint: $(STAMP) ## ruff and mypy --strict
-	$(BIN)/ruff check vcollector tests bench
+	$(BIN)/ruff check vcollector tests $(wildcard bench)
 	$(BIN)/mypy
 
 bench: $(STAMP) ## Benchmark against a lean simulated fleet (N=300; override: make bench ARGS="--devices 1000")
