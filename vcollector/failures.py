@@ -6,6 +6,7 @@ from paramiko's), so each is mapped explicitly here.
 
 from __future__ import annotations
 
+import errno
 import socket
 
 import paramiko
@@ -23,53 +24,66 @@ from vcollector.errors import DeviceError
 CONNECT_FAILURES = ("connection refused", "timed out connecting", "cannot connect", "no SSH banner")
 
 
-def _root_cause(exc: BaseException) -> OSError | None:
-    seen: set[int] = set()
-    cause = exc.__cause__ or exc.__context__
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, OSError):
-            return cause
-        cause = cause.__cause__ or cause.__context__
-    return None
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it was raised from (Netmiko wraps paramiko and socket errors)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _socket_reason(error: OSError, timeout: float) -> str:
+    if isinstance(error, paramiko.ssh_exception.NoValidConnectionsError):
+        # paramiko folds per-address socket errors into one; the first tells why.
+        inner = next(iter(error.errors.values()), None)
+        if isinstance(inner, OSError):
+            error = inner
+    if isinstance(error, ConnectionRefusedError) or error.errno == errno.ECONNREFUSED:
+        return "connection refused"
+    if isinstance(error, socket.timeout | TimeoutError):
+        return f"timed out connecting after {timeout:g}s"
+    return f"cannot connect: {error.strerror or error}"
+
+
+def _ssh_reason(error: paramiko.SSHException, timeout: float) -> str:
+    text = str(error)
+    if isinstance(error, paramiko.BadHostKeyException):
+        return (
+            "host key changed since the last run (possible man-in-the-middle); refusing to connect. "
+            "If the device was replaced, delete its line from the vcollector known_hosts file"
+        )
+    if "not found in known_hosts" in text:
+        return "unknown host key (not in known_hosts; --strict-host-keys refuses new devices)"
+    if "banner" in text.lower() or "No existing session" in text:
+        return (
+            f"no SSH banner or handshake from the device within {timeout:g}s "
+            "(not an SSH server, or overloaded)"
+        )
+    return f"SSH error: {text.strip() or type(error).__name__}"
 
 
 def describe_connect_failure(exc: BaseException, timeout: float) -> str:
     """The reason a connection (TCP, SSH handshake, login, first prompt) failed."""
     if isinstance(exc, DeviceError):
         return exc.reason
-    if isinstance(exc, NetmikoAuthenticationException | paramiko.AuthenticationException):
+    chain = _causes(exc)
+    if any(isinstance(e, NetmikoAuthenticationException | paramiko.AuthenticationException) for e in chain):
         return "authentication failed (wrong username, password or key)"
-    if isinstance(exc, paramiko.BadHostKeyException):
-        return "host key changed since the last run (possible man-in-the-middle); refusing to connect"
     if isinstance(exc, ReadTimeout):
         return f"no prompt from the device within {timeout:g}s after login"
+    for error in chain[1:] if isinstance(exc, NetmikoTimeoutException) else chain:
+        if isinstance(error, paramiko.SSHException):
+            return _ssh_reason(error, timeout)
+        if isinstance(error, OSError):
+            return _socket_reason(error, timeout)
+        if isinstance(error, EOFError):
+            return "connection closed by the device during login"
     if isinstance(exc, NetmikoTimeoutException):
-        cause = _root_cause(exc)
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, socket.timeout | TimeoutError):
-            return f"timed out connecting after {timeout:g}s"
-        if cause is not None:
-            return f"cannot connect: {cause.strerror or cause}"
         return f"timed out waiting for the device after {timeout:g}s"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, socket.timeout | TimeoutError):
-        return f"timed out connecting after {timeout:g}s"
-    if isinstance(exc, paramiko.SSHException):
-        text = str(exc)
-        if "banner" in text.lower():
-            return "no SSH banner from the device (not an SSH server, or overloaded)"
-        if "host key" in text.lower():
-            return f"host key rejected: {text}"
-        return f"SSH error: {text}"
-    if isinstance(exc, EOFError):
-        return "connection closed by the device during login"
     if isinstance(exc, ValueError) and "device_type" in str(exc):
         return "unsupported platform (not a Netmiko device type)"
-    if isinstance(exc, OSError):
-        return f"cannot connect: {exc.strerror or exc}"
     return f"connection failed: {type(exc).__name__}: {exc}"
 
 

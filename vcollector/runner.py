@@ -29,6 +29,7 @@ from vcollector.cancellation import Cancellation
 from vcollector.captures import CaptureTarget, capture_base
 from vcollector.credentials import apply_credential
 from vcollector.errors import VCollectorError
+from vcollector.host_keys import KnownHosts
 from vcollector.inventory import AssetsDBInventory, inventory_from_devices
 from vcollector.jobs import Job
 from vcollector.sessions import SessionLimiter
@@ -56,6 +57,7 @@ class RunSettings:
     session_limiter: SessionLimiter | None = None
     session_log_dir: Path | None = None
     cancellation: Cancellation = field(default_factory=Cancellation)
+    host_keys: KnownHosts | None = None
 
 
 @dataclass
@@ -183,6 +185,7 @@ def execute_job(
         "session_limiter": settings.session_limiter,
         "session_log_dir": settings.session_log_dir,
         "cancellation": settings.cancellation,
+        "host_keys": settings.host_keys,
     }
     with Nornir(
         inventory=inventory,

@@ -22,9 +22,10 @@ from nornir.core.task import Result, Task
 
 from vcollector.cancellation import INTERRUPTED, Cancellation
 from vcollector.captures import CaptureTarget, write_capture
-from vcollector.device_output import clean_output, rejection
-from vcollector.errors import CaptureError, CommandRejectedError, DeviceError
+from vcollector.device_output import REPLACING_UTF8, clean_output, rejection
+from vcollector.errors import CommandRejectedError, DeviceError, VCollectorError
 from vcollector.failures import describe_command_failure, describe_connect_failure, is_connect_failure
+from vcollector.host_keys import KnownHosts
 from vcollector.jobs import is_enable_command, is_paging_command
 from vcollector.sessions import SessionLimiter
 
@@ -37,6 +38,7 @@ def _connection_extras(task: Task, timeout: float, session_log: Path | None) -> 
     extras: dict[str, Any] = dict(params.extras or {})
     extras.setdefault("fast_cli", True)
     extras.setdefault("allow_agent", False)
+    extras.setdefault("encoding", REPLACING_UTF8)
     extras.update(
         conn_timeout=timeout,
         banner_timeout=timeout,
@@ -49,13 +51,19 @@ def _connection_extras(task: Task, timeout: float, session_log: Path | None) -> 
     return extras
 
 
-def _open(task: Task, timeout: float, retries: int, session_log: Path | None) -> Any:
+def _open(
+    task: Task, timeout: float, retries: int, session_log: Path | None, host_keys: KnownHosts | None
+) -> Any:
     attempt = 0
     while True:
+        extras = _connection_extras(task, timeout, session_log)
         try:
-            return task.host.open_connection(
-                CONNECTION, task.nornir.config, extras=_connection_extras(task, timeout, session_log)
-            ).connection
+            if host_keys is None:
+                return task.host.open_connection(CONNECTION, task.nornir.config, extras=extras).connection
+            with host_keys.connection(str(task.host.hostname), int(task.host.port or 22)) as key_checks:
+                return task.host.open_connection(
+                    CONNECTION, task.nornir.config, extras={**extras, **key_checks}
+                ).connection
         except Exception as exc:
             reason = describe_connect_failure(exc, timeout)
             if attempt >= retries or not is_connect_failure(reason):
@@ -80,6 +88,13 @@ _UNPRIVILEGED_HINT = (
     " (the session is not in privileged mode: add 'enable' to the job's commands, give the credential "
     "an enable secret, or set device_types.requires_enable)"
 )
+
+
+def _session_closed(connection: Any) -> bool:
+    """True when the device closed the SSH channel (Netmiko then only reports a read timeout)."""
+    channel = getattr(connection, "remote_conn", None)
+    transport = getattr(channel, "transport", None)
+    return bool(getattr(channel, "closed", False)) or (transport is not None and not transport.is_active())
 
 
 def _unprivileged(connection: Any) -> bool:
@@ -111,6 +126,9 @@ def run_commands(
         except DeviceError:
             raise
         except Exception as exc:
+            if _session_closed(connection):
+                lost = f"connection lost while running {command!r} (closed by the device)"
+                raise DeviceError(lost) from exc
             raise DeviceError(describe_command_failure(exc, command, timeout)) from exc
         if is_paging_command(command):
             continue  # Netmiko has disabled paging already; some platforms reject the job's way
@@ -131,6 +149,7 @@ def collect_commands(
     session_limiter: SessionLimiter | None = None,
     session_log: Path | None = None,
     cancellation: Cancellation | None = None,
+    host_keys: KnownHosts | None = None,
 ) -> Result:
     """Log in to ``task.host`` and run ``commands``; the result is the cleaned output.
 
@@ -149,7 +168,7 @@ def collect_commands(
     stop = cancellation or Cancellation()
     with slot:
         stop.check()
-        connection = _open(task, timeout, retries, session_log)
+        connection = _open(task, timeout, retries, session_log, host_keys)
         try:
             with stop.session(connection):
                 enable_first = bool(task.host.data.get("enable_at_login"))
@@ -193,6 +212,7 @@ def collect_to_capture(
     session_limiter: SessionLimiter | None = None,
     session_log_dir: Path | None = None,
     cancellation: Cancellation | None = None,
+    host_keys: KnownHosts | None = None,
 ) -> Result:
     """Collect from one device and, when ``target`` is given, save its capture atomically.
 
@@ -217,7 +237,15 @@ def collect_to_capture(
         )
         log = session_log_dir / f"{host.name}.log" if session_log_dir else None
         output = collect_commands(
-            task, commands, timeout, inter_command_time, retries, session_limiter, log, cancellation
+            task,
+            commands,
+            timeout,
+            inter_command_time,
+            retries,
+            session_limiter,
+            log,
+            cancellation,
+            host_keys,
         ).result
         if path is not None:
             with cancellation.writing() if cancellation else nullcontext():
@@ -226,7 +254,7 @@ def collect_to_capture(
         outcome.ok = True
     except DeviceError as exc:
         outcome.reason = exc.reason
-    except CaptureError as exc:
+    except VCollectorError as exc:  # capture and known_hosts problems
         outcome.reason = str(exc)
     except Exception as exc:
         outcome.reason = f"unexpected {type(exc).__name__}: {exc}"

@@ -51,3 +51,10 @@ def test_rejections_are_recognised(output: str) -> None:
 )
 def test_normal_output_is_not_a_rejection(output: str) -> None:
     assert rejection(output) is None
+
+
+def test_session_codec_replaces_undecodable_bytes_even_when_asked_to_ignore() -> None:
+    from vcollector.device_output import REPLACING_UTF8
+
+    assert b"caf\xe9 \xff ok".decode(REPLACING_UTF8, "ignore") == "caf\ufffd \ufffd ok"
+    assert "✓".encode(REPLACING_UTF8) == "✓".encode()

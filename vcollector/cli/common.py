@@ -65,6 +65,14 @@ RetriesOption = Annotated[
         "--retries", min=0, max=10, help="Retry connection failures (never authentication) N times."
     ),
 ]
+StrictHostKeysOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict-host-keys",
+        help="Refuse devices whose SSH host key is not yet in known_hosts (default: trust on first use; "
+        "a changed key is always refused).",
+    ),
+]
 JsonOption = Annotated[
     Path | None, typer.Option("--json", help="Write machine-readable results to this file (atomically).")
 ]

@@ -10,6 +10,7 @@ import typer
 from vcollector.cli import common
 from vcollector.cli.execution import run_plans
 from vcollector.errors import VCollectorError
+from vcollector.host_keys import KnownHosts
 from vcollector.jobs import load_job
 from vcollector.report import Reporter
 from vcollector.runner import RunSettings, plan_job, run_timestamp
@@ -31,6 +32,7 @@ def run_job(
     vault: common.VaultPathOption = None,
     retries: common.RetriesOption = 0,
     json_path: common.JsonOption = None,
+    strict_host_keys: common.StrictHostKeysOption = False,
 ) -> None:
     """Run one v2.0 collection job against every matching device in assets.db."""
     common.configure_output()
@@ -48,6 +50,7 @@ def run_job(
             retries=retries,
             session_limiter=SessionLimiter(),
             session_log_dir=common.debug_log_dir(debug and not dry_run, timestamp),
+            host_keys=KnownHosts(strict=strict_host_keys),
         )
         plan = plan_job(loaded, settings, timestamp)
     except VCollectorError as exc:

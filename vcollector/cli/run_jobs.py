@@ -11,6 +11,7 @@ import typer
 from vcollector.cli import common
 from vcollector.cli.execution import run_plans
 from vcollector.errors import InventoryError, VCollectorError
+from vcollector.host_keys import KnownHosts
 from vcollector.job_sets import capture_clashes, expand_job_paths
 from vcollector.jobs import load_job
 from vcollector.report import Reporter
@@ -59,6 +60,7 @@ def run_jobs_concurrent(
     vault: common.VaultPathOption = None,
     retries: common.RetriesOption = 0,
     json_path: common.JsonOption = None,
+    strict_host_keys: common.StrictHostKeysOption = False,
 ) -> None:
     """Run many v2.0 job files in parallel, each with its own device pool."""
     common.configure_output()
@@ -78,6 +80,7 @@ def run_jobs_concurrent(
             retries=retries,
             session_limiter=SessionLimiter(max_sessions_per_device, max_sessions),
             session_log_dir=common.debug_log_dir(debug and not dry_run, timestamp),
+            host_keys=KnownHosts(strict=strict_host_keys),
         )
         plans = [_plan(path, settings, timestamp) for path in paths]
     except VCollectorError as exc:
