@@ -102,7 +102,8 @@ def apply_credential(host: Host, credential: Credential) -> None:
     extras["secret"] = credential.enable_secret or credential.password or ""
     key = private_key(credential)
     if key is not None:
-        extras.update(use_keys=True, pkey=key, passphrase=credential.ssh_key_passphrase)
+        # Not use_keys: that makes Netmiko insist on a key *file*; paramiko uses pkey as given.
+        extras.update(pkey=key, passphrase=credential.ssh_key_passphrase)
     options.extras = extras
     host.connection_options["netmiko"] = options
     # An explicit enable secret means "enter privileged mode at login".

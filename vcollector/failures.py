@@ -100,6 +100,11 @@ def describe_command_failure(exc: BaseException, command: str, timeout: float) -
     return f"{type(exc).__name__} while running {command!r}: {exc}"
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line: whitespace runs (newlines included) become one space."""
+    return " ".join(text.split())
+
+
 def is_connect_failure(reason: str) -> bool:
     """True for reasons that --retries may repeat (never authentication)."""
     return reason.startswith(CONNECT_FAILURES)

@@ -10,6 +10,7 @@ Junos ``syntax error`` ...) fails the device, where Netmiko alone would call it 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -21,10 +22,15 @@ from typing import Any
 from nornir.core.task import Result, Task
 
 from vcollector.cancellation import INTERRUPTED, Cancellation
-from vcollector.captures import CaptureTarget, write_capture
+from vcollector.captures import CaptureTarget, safe_part, write_capture
 from vcollector.device_output import REPLACING_UTF8, clean_output, rejection
 from vcollector.errors import CommandRejectedError, DeviceError, VCollectorError
-from vcollector.failures import describe_command_failure, describe_connect_failure, is_connect_failure
+from vcollector.failures import (
+    describe_command_failure,
+    describe_connect_failure,
+    is_connect_failure,
+    one_line,
+)
 from vcollector.host_keys import KnownHosts
 from vcollector.jobs import is_enable_command, is_paging_command
 from vcollector.sessions import SessionLimiter
@@ -202,6 +208,13 @@ class DeviceOutcome:
         return int((self.ended - self.started).total_seconds() * 1000)
 
 
+def _private_log(directory: Path, host_name: str) -> Path:
+    """A 0600 session log file (Netmiko would create it world-readable)."""
+    path = directory / f"{safe_part(host_name)}.log"
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    return path
+
+
 def collect_to_capture(
     task: Task,
     commands: Sequence[str],
@@ -235,7 +248,7 @@ def collect_to_capture(
             if target
             else None
         )
-        log = session_log_dir / f"{host.name}.log" if session_log_dir else None
+        log = _private_log(session_log_dir, host.name) if session_log_dir else None
         output = collect_commands(
             task,
             commands,
@@ -253,10 +266,10 @@ def collect_to_capture(
             outcome.capture_path = path
         outcome.ok = True
     except DeviceError as exc:
-        outcome.reason = exc.reason
+        outcome.reason = one_line(exc.reason)
     except VCollectorError as exc:  # capture and known_hosts problems
-        outcome.reason = str(exc)
+        outcome.reason = one_line(str(exc))
     except Exception as exc:
-        outcome.reason = f"unexpected {type(exc).__name__}: {exc}"
+        outcome.reason = one_line(f"unexpected {type(exc).__name__}: {exc}")
     outcome.ended = datetime.now(timezone.utc)
     return Result(host=host, result=outcome, failed=not outcome.ok)

@@ -195,9 +195,12 @@ def test_changed_host_key_is_refused_and_named(tmp_path: Path) -> None:
         assert (captures / "configs" / "edge-1.txt").read_text() == before
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(
+    ("tool", "sig"),
+    [("run_job", signal.SIGINT), ("run_job", signal.SIGTERM), ("run_jobs_concurrent", signal.SIGINT)],
+)
 def test_interrupt_stops_promptly_and_leaves_no_partial_files(
-    faulty: tuple[LeanFleet, Path, Path], tmp_path: Path, sig: signal.Signals
+    faulty: tuple[LeanFleet, Path, Path], tmp_path: Path, tool: str, sig: signal.Signals
 ) -> None:
     _, _, vault = faulty
     captures = tmp_path / "captures"

@@ -91,6 +91,7 @@ class LeanDevice:
     enable_secret: str = ENABLE_SECRET
     huge_bytes: int = HUGE_BYTES
     host_key: Any = None  # an asyncssh private key; the fleet's own key when None
+    authorized_key: str | None = None  # "ssh-ed25519 AAAA..." accepted for public-key login
 
 
 @dataclass
@@ -123,6 +124,16 @@ class _Server(asyncssh.SSHServer):
 
     def password_auth_supported(self) -> bool:
         return True
+
+    def public_key_auth_supported(self) -> bool:
+        # asyncssh refuses paramiko's second service request, so a client whose key is
+        # rejected cannot fall back to a password here: offer keys only where one is set.
+        return self.device.authorized_key is not None
+
+    def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        self.stats.auth_attempts[self.device.name] += 1
+        offered = key.export_public_key().decode().split()[:2]
+        return username == USERNAME and offered == (self.device.authorized_key or "").split()[:2]
 
     def validate_password(self, username: str, password: str) -> bool:
         self.stats.auth_attempts[self.device.name] += 1
@@ -336,9 +347,19 @@ class LeanFleet:
         """Close every listener and the event loop."""
         for name in list(self._servers):
             self._close(name)
-        if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
+        if not self._thread.is_alive():
+            return
+
+        async def cancel_sessions() -> None:
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        with contextlib.suppress(Exception):
+            self._run(cancel_sessions(), 10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
 
     def __enter__(self) -> LeanFleet:
         return self.start()
