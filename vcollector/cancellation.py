@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ class Cancellation:
         self._sessions: set[Any] = set()
         self._writes = 0
         self._writes_done = threading.Condition(self._lock)
+        self._hooks: list[Callable[[], None]] = []
 
     @property
     def cancelled(self) -> bool:
@@ -70,16 +72,30 @@ class Cancellation:
                 self._writes -= 1
                 self._writes_done.notify_all()
 
+    def on_cancel(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` on cancellation (at once if already cancelled)."""
+        with self._lock:
+            self._hooks.append(hook)
+        if self._event.is_set():
+            hook()
+
     def cancel(self) -> None:
         """Stop the run: no new devices or writes, and every open session closed."""
         self._event.set()
         with self._lock:
+            hooks = list(self._hooks)
+        for hook in hooks:
+            with contextlib.suppress(Exception):
+                hook()
+        with self._lock:
             sessions = list(self._sessions)
         for connection in sessions:
-            transport = getattr(connection, "remote_conn_pre", None)
+            client = getattr(connection, "remote_conn_pre", None)
             with contextlib.suppress(Exception):
-                if transport is not None:
-                    transport.close()
+                if client is not None:
+                    # Wake reads blocked on the socket at once (see tasks.shutdown_socket).
+                    client.get_transport().sock.shutdown(socket.SHUT_RDWR)
+                    client.close()
 
     def wait_for_writes(self, timeout: float) -> None:
         """Wait (bounded) until no capture write is in progress."""

@@ -79,10 +79,9 @@ class AssetsDBInventory:
         return inventory_from_devices(self.devices())
 
 
-def inventory_from_devices(devices: list[DeviceRecord]) -> Inventory:
-    """A Nornir inventory of ``devices`` (no I/O); a duplicate name becomes a problem host."""
-    defaults = Defaults()
-    hosts = Hosts()
+def host_entries(devices: list[DeviceRecord]) -> list[tuple[str, DeviceRecord, str | None]]:
+    """Host name and problem of each device; a duplicate normalized name becomes a problem."""
+    entries: list[tuple[str, DeviceRecord, str | None]] = []
     owners: dict[str, DeviceRecord] = {}
     for device in devices:
         problem = device.problem
@@ -94,6 +93,15 @@ def inventory_from_devices(devices: list[DeviceRecord]) -> Inventory:
             name = f"{name}#{device.id}"
         else:
             owners[name] = device
+        entries.append((name, device, problem))
+    return entries
+
+
+def inventory_from_entries(entries: list[tuple[str, DeviceRecord, str | None]]) -> Inventory:
+    """A Nornir inventory of already-named hosts (no I/O)."""
+    defaults = Defaults()
+    hosts = Hosts()
+    for name, device, problem in entries:
         hosts[name] = Host(
             name=name,
             hostname=device.address,
@@ -103,6 +111,11 @@ def inventory_from_devices(devices: list[DeviceRecord]) -> Inventory:
             defaults=defaults,
         )
     return Inventory(hosts=hosts, groups=Groups(), defaults=defaults)
+
+
+def inventory_from_devices(devices: list[DeviceRecord]) -> Inventory:
+    """A Nornir inventory of ``devices`` (no I/O); a duplicate name becomes a problem host."""
+    return inventory_from_entries(host_entries(devices))
 
 
 def host_data(device: DeviceRecord, problem: str | None) -> dict[str, Any]:

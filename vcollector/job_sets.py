@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vcollector.errors import CaptureError, VCollectorError
-from vcollector.runner import JobPlan
+from vcollector.planning import JobPlan
 
 _GLOB_CHARS = frozenset("*?[")
 

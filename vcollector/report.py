@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from vcollector.jobs import Job
-from vcollector.runner import JobPlan, JobResult
-from vcollector.tasks import DeviceOutcome
+from vcollector.planning import DeviceOutcome, JobPlan, JobResult
 
 RULE = "=" * 60
 DEVICES_LISTED = 50

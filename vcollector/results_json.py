@@ -15,8 +15,7 @@ from typing import Any
 from vcollector import __version__
 from vcollector.atomic_file import write_atomic
 from vcollector.errors import VCollectorError
-from vcollector.runner import JobPlan, JobResult
-from vcollector.tasks import DeviceOutcome
+from vcollector.planning import DeviceOutcome, JobPlan, JobResult
 
 SCHEMA_VERSION = 1
 

@@ -1,201 +1,206 @@
-"""Run jobs: plan (select devices), then one Nornir run per job, several jobs at once.
+"""Run planned jobs: Nornir runs of the collection task, in threads and, for large runs,
+in several worker processes.
 
-Per job, Nornir's threaded runner with the job's ``max_workers``; across jobs, one pool
-of ``max_concurrent_jobs``; across everything, a :class:`SessionLimiter` that caps the
-SSH sessions each device sees.
+By default a run logs in to each device once, whatever the number of jobs that select it
+(*shared sessions*): the device's jobs run one after another over that session, each saving
+its own capture. With shared sessions off, each job is its own Nornir run (at most
+``max_concurrent_jobs`` at once) and a :class:`SessionLimiter` caps the sessions each device
+sees across jobs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from nornir.core import Nornir
 from nornir.core.configuration import Config
-from nornir.core.inventory import Host
 from nornir.core.plugins.connections import ConnectionPluginRegister
-from nornir.core.processor import Processors
-from nornir.core.task import AggregatedResult, MultiResult, Task
 from nornir.plugins.runners import ThreadedRunner
 from nornir_netmiko.connections import CONNECTION_NAME, Netmiko
 
 from vcollector.assets_db import DeviceRecord
-from vcollector.cancellation import Cancellation
-from vcollector.captures import CaptureTarget, capture_base
 from vcollector.credentials import apply_credential
 from vcollector.errors import VCollectorError
-from vcollector.host_keys import KnownHosts
-from vcollector.inventory import AssetsDBInventory, inventory_from_devices
-from vcollector.jobs import Job
-from vcollector.sessions import SessionLimiter
-from vcollector.tasks import DeviceOutcome, collect_to_capture
+from vcollector.inventory import host_entries, inventory_from_entries
+from vcollector.planning import (
+    DeviceCallback,
+    DeviceOutcome,
+    JobCallback,
+    JobPlan,
+    JobResult,
+    ResultCallback,
+    RunSettings,
+)
+from vcollector.tasks import JobStep, SessionOptions, StepReport, collect_jobs
 from vcollector.vault import Credential
 
-DeviceCallback = Callable[["JobPlan", DeviceOutcome, int, int], None]
-JobCallback = Callable[["JobPlan"], None]
 
+class _Tracker:
+    """Numbers finished devices per job and notices when each job is complete."""
 
-def run_timestamp() -> str:
-    """The ``{timestamp}`` of a run (local time, YYYYMMDD_HHMMSS), taken once per run."""
-    return datetime.now().strftime("%Y%m%d_%H%M%S")
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """What every job of one run shares."""
-
-    db_path: Path
-    output_dir: Path | None = None
-    limit: int | None = None
-    save: bool = True
-    retries: int = 0
-    session_limiter: SessionLimiter | None = None
-    session_log_dir: Path | None = None
-    cancellation: Cancellation = field(default_factory=Cancellation)
-    host_keys: KnownHosts | None = None
-
-
-@dataclass
-class JobPlan:
-    """A loaded job and the devices it will run against."""
-
-    source: Path
-    job: Job | None
-    devices: list[DeviceRecord] = field(default_factory=list)
-    target: CaptureTarget | None = None
-    error: str | None = None
-
-    @property
-    def label(self) -> str:
-        """The job id, or the file stem when the file did not load."""
-        return self.job.id if self.job else self.source.stem
-
-
-def plan_job(job: Job, settings: RunSettings, timestamp: str) -> JobPlan:
-    """Select the job's devices; raises :class:`VCollectorError` for inventory problems."""
-    inventory = AssetsDBInventory(settings.db_path, job.device_filter.as_options(), settings.limit)
-    devices = inventory.devices()
-    target = CaptureTarget(capture_base(job, settings.output_dir), job, timestamp)
-    return JobPlan(source=job.source_path, job=job, devices=devices, target=target)
-
-
-@dataclass
-class JobResult:
-    """The outcome of one job run."""
-
-    plan: JobPlan
-    outcomes: list[DeviceOutcome]
-    started: datetime
-    ended: datetime
-    error: str | None = None
-
-    @property
-    def succeeded(self) -> list[DeviceOutcome]:
-        """Devices that succeeded."""
-        return [outcome for outcome in self.outcomes if outcome.ok]
-
-    @property
-    def failed(self) -> list[DeviceOutcome]:
-        """Devices that failed."""
-        return [outcome for outcome in self.outcomes if not outcome.ok]
-
-    @property
-    def saved(self) -> list[DeviceOutcome]:
-        """Devices whose capture was written."""
-        return [outcome for outcome in self.outcomes if outcome.capture_path is not None]
-
-    @property
-    def ok(self) -> bool:
-        """True when the job ran and every device succeeded."""
-        return self.error is None and bool(self.outcomes) and not self.failed
-
-    @property
-    def elapsed_ms(self) -> int:
-        """Wall time of the job in milliseconds."""
-        return int((self.ended - self.started).total_seconds() * 1000)
-
-
-class _Progress:
-    """Nornir processor that reports each device as it finishes, numbered in finish order."""
-
-    def __init__(self, plan: JobPlan, total: int, callback: DeviceCallback | None) -> None:
-        self.plan = plan
-        self.total = total
-        self.callback = callback
-        self.done = 0
+    def __init__(
+        self,
+        plans: Sequence[JobPlan],
+        on_job_start: JobCallback | None,
+        on_device_done: DeviceCallback | None,
+        on_job_done: ResultCallback | None,
+    ) -> None:
+        self.plans = list(plans)
+        self.on_job_start = on_job_start
+        self.on_device_done = on_device_done
+        self.on_job_done = on_job_done
         self._lock = threading.Lock()
+        self._outcomes: list[list[DeviceOutcome]] = [[] for _ in self.plans]
+        self._started: list[datetime | None] = [None] * len(self.plans)
+        self._results: list[JobResult | None] = [None] * len(self.plans)
 
-    def task_started(self, task: Task) -> None:
-        pass
+    def start(self) -> None:
+        now = datetime.now(timezone.utc)
+        for index, plan in enumerate(self.plans):
+            if not plan.runnable:
+                error = plan.error or "no devices match the filter"
+                self._finish(index, JobResult(plan, [], now, now, error))
+                continue
+            self._started[index] = now
+            if self.on_job_start:
+                self.on_job_start(plan)
 
-    def task_completed(self, task: Task, result: AggregatedResult) -> None:
-        pass
-
-    def task_instance_started(self, task: Task, host: Host) -> None:
-        pass
-
-    def task_instance_completed(self, task: Task, host: Host, result: MultiResult) -> None:
-        outcome = result[0].result
-        if not isinstance(outcome, DeviceOutcome):
-            return
+    def device(self, outcome: DeviceOutcome) -> None:
+        index = outcome.plan_index
+        plan = self.plans[index]
         with self._lock:
-            self.done += 1
-            if self.callback:
-                self.callback(self.plan, outcome, self.done, self.total)
+            done = self._outcomes[index]
+            done.append(outcome)
+            position, total = len(done), len(plan.devices)
+        if self.on_device_done:
+            self.on_device_done(plan, outcome, position, total)
+        if position == total:
+            self._complete(index)
 
-    def subtask_instance_started(self, task: Task, host: Host) -> None:
-        pass
+    def _complete(self, index: int, error: str | None = None) -> None:
+        started = self._started[index] or datetime.now(timezone.utc)
+        result = JobResult(
+            self.plans[index], list(self._outcomes[index]), started, datetime.now(timezone.utc), error
+        )
+        self._finish(index, result)
 
-    def subtask_instance_completed(self, task: Task, host: Host, result: MultiResult) -> None:
-        pass
+    def _finish(self, index: int, result: JobResult) -> None:
+        with self._lock:
+            if self._results[index] is not None:
+                return
+            self._results[index] = result
+        if self.on_job_done:
+            self.on_job_done(result)
+
+    def results(self) -> list[JobResult]:
+        """Every job's result (a job missing devices, e.g. after a crash, says so)."""
+        for index, result in enumerate(self._results):
+            if result is None:
+                missing = len(self.plans[index].devices) - len(self._outcomes[index])
+                self._complete(index, f"{missing} device(s) reported no result")
+        return [result for result in self._results if result is not None]
 
 
-def execute_job(
-    plan: JobPlan,
+HostEntry = tuple[str, DeviceRecord, "str | None"]
+
+
+def build_work(plans: Sequence[JobPlan], save: bool) -> tuple[list[HostEntry], dict[str, list[JobStep]]]:
+    """Each device once (by id) as a named host, and the steps of every job that selects
+    it, in job order."""
+    devices: dict[int, DeviceRecord] = {}
+    for plan in plans:
+        if plan.runnable:
+            for device in plan.devices:
+                devices.setdefault(device.id, device)
+    ordered = sorted(devices.values(), key=lambda device: (device.name.casefold(), device.name, device.id))
+    entries = host_entries(ordered)
+    host_of = {device.id: name for name, device, _problem in entries}
+    steps: dict[str, list[JobStep]] = {name: [] for name in host_of.values()}
+    for index, plan in enumerate(plans):
+        if not plan.runnable or plan.job is None:
+            continue
+        job = plan.job
+        for device in plan.devices:
+            steps[host_of[device.id]].append(
+                JobStep(
+                    plan_index=index,
+                    commands=job.command_list,
+                    timeout=float(job.execution.timeout),
+                    inter_command_time=float(job.execution.inter_command_time),
+                    target=plan.target if save else None,
+                )
+            )
+    return entries, steps
+
+
+def run_steps(
+    entries: list[HostEntry],
+    steps: dict[str, list[JobStep]],
     credential: Credential,
-    settings: RunSettings,
-    on_device_done: DeviceCallback | None = None,
-) -> JobResult:
-    """Run one planned job on all its devices; never raises for device failures."""
-    started = datetime.now(timezone.utc)
-    job = plan.job
-    if job is None or plan.error:
-        return JobResult(plan, [], started, datetime.now(timezone.utc), plan.error or "job did not load")
-    if not plan.devices:
-        return JobResult(plan, [], started, datetime.now(timezone.utc), "no devices match the filter")
+    options: SessionOptions,
+    workers: int,
+    report: StepReport,
+) -> None:
+    """One Nornir run of :func:`collect_jobs` over ``devices`` in this process."""
     if CONNECTION_NAME not in ConnectionPluginRegister.available:
         ConnectionPluginRegister.register(CONNECTION_NAME, Netmiko)
-    inventory = inventory_from_devices(plan.devices)
+    inventory = inventory_from_entries(entries)
     for host in inventory.hosts.values():
         apply_credential(host, credential)
-    workers = max(1, min(job.execution.max_workers, len(plan.devices)))
     config = Config(logging={"enabled": False})  # type: ignore[arg-type]
-    progress = _Progress(plan, len(plan.devices), on_device_done)
-    task_args: dict[str, Any] = {
-        "commands": job.command_list,
-        "timeout": float(job.execution.timeout),
-        "inter_command_time": float(job.execution.inter_command_time),
-        "target": plan.target if settings.save else None,
-        "retries": settings.retries,
-        "session_limiter": settings.session_limiter,
-        "session_log_dir": settings.session_log_dir,
-        "cancellation": settings.cancellation,
-        "host_keys": settings.host_keys,
-    }
     with Nornir(
-        inventory=inventory,
-        config=config,
-        processors=Processors([progress]),
-        runner=ThreadedRunner(num_workers=workers),
+        inventory=inventory, config=config, runner=ThreadedRunner(num_workers=max(1, workers))
     ) as nornir:
-        results = nornir.run(task=collect_to_capture, name=f"job {job.id}", **task_args)
-    outcomes = [multi[0].result for multi in results.values() if isinstance(multi[0].result, DeviceOutcome)]
-    return JobResult(plan, outcomes, started, datetime.now(timezone.utc))
+        nornir.run(task=collect_jobs, name="vcollector", steps=steps, options=options, report=report)
+
+
+def session_options(settings: RunSettings, limiter: Any = None) -> SessionOptions:
+    """The session options of a run (``limiter`` overrides the settings' one)."""
+    return SessionOptions(
+        retries=settings.retries,
+        session_limiter=limiter if limiter is not None else settings.session_limiter,
+        session_log_dir=settings.session_log_dir,
+        cancellation=settings.cancellation,
+        host_keys=settings.host_keys,
+    )
+
+
+def execute_plans(
+    plans: Sequence[JobPlan],
+    credential: Credential,
+    settings: RunSettings,
+    *,
+    workers: int,
+    on_job_start: JobCallback | None = None,
+    on_device_done: DeviceCallback | None = None,
+    on_job_done: ResultCallback | None = None,
+) -> list[JobResult]:
+    """Run ``plans`` together: every device logs in once for all the jobs that select it."""
+    tracker = _Tracker(plans, on_job_start, on_device_done, on_job_done)
+    tracker.start()
+    runnable = [plan for plan in plans if plan.runnable]
+    if runnable:
+        entries, steps = build_work(plans, settings.save)
+        workers = max(1, min(workers, len(entries)))
+        processes = settings.process_count(len(entries), workers)
+        try:
+            if processes > 1:
+                from vcollector.parallel import run_steps_in_processes
+
+                run_steps_in_processes(
+                    entries, steps, credential, settings, workers, processes, tracker.device
+                )
+            else:
+                run_steps(entries, steps, credential, session_options(settings), workers, tracker.device)
+        finally:
+            if settings.host_keys is not None:
+                settings.host_keys.save()
+    return tracker.results()
 
 
 def execute_jobs(
@@ -205,66 +210,35 @@ def execute_jobs(
     max_concurrent_jobs: int,
     on_job_start: JobCallback | None = None,
     on_device_done: DeviceCallback | None = None,
-    on_job_done: Callable[[JobResult], None] | None = None,
+    on_job_done: ResultCallback | None = None,
 ) -> list[JobResult]:
-    """Run several planned jobs, at most ``max_concurrent_jobs`` at once, results in plan order."""
+    """Run several planned jobs; results in plan order.
+
+    Shared sessions: one run whose thread pool is as large as the pools of
+    ``max_concurrent_jobs`` jobs together. Otherwise: at most ``max_concurrent_jobs`` job
+    runs at once, each with its own pool of ``max_workers`` threads.
+    """
+    callbacks: dict[str, Any] = {
+        "on_job_start": on_job_start,
+        "on_device_done": on_device_done,
+        "on_job_done": on_job_done,
+    }
+    if settings.shared_sessions or len(plans) <= 1:
+        sizes = sorted((plan.job.execution.max_workers for plan in plans if plan.job), reverse=True)
+        workers = sum(sizes[: max(1, max_concurrent_jobs)]) or 1
+        return execute_plans(plans, credential, settings, workers=workers, **callbacks)
+    # One device may be in several concurrent jobs here: keep it in one process, so the
+    # per-device session limiter sees every session.
+    single_process = dataclasses.replace(settings, processes=1)
 
     def one(plan: JobPlan) -> JobResult:
-        if on_job_start:
-            on_job_start(plan)
+        workers = plan.job.execution.max_workers if plan.job else 1
         try:
-            result = execute_job(plan, credential, settings, on_device_done)
+            (result,) = execute_plans([plan], credential, single_process, workers=workers, **callbacks)
         except VCollectorError as exc:
             now = datetime.now(timezone.utc)
             result = JobResult(plan, [], now, now, str(exc))
-        if on_job_done:
-            on_job_done(result)
         return result
 
     with ThreadPoolExecutor(max(1, max_concurrent_jobs), thread_name_prefix="job") as pool:
         return list(pool.map(one, plans))
-
-
-class RunRecorder:
-    """Keeps every finished device per job as it completes, so an interrupted run can
-    still report (and write to ``--json``) exactly what completed."""
-
-    def __init__(self, plans: Sequence[JobPlan]) -> None:
-        self._lock = threading.Lock()
-        self._outcomes: dict[int, list[DeviceOutcome]] = {id(plan): [] for plan in plans}
-        self._started: dict[int, datetime] = {}
-        self._finished: dict[int, JobResult] = {}
-        self.plans = list(plans)
-
-    def job_started(self, plan: JobPlan) -> None:
-        """Note the start time of a job."""
-        with self._lock:
-            self._started[id(plan)] = datetime.now(timezone.utc)
-
-    def device_done(self, plan: JobPlan, outcome: DeviceOutcome, index: int, total: int) -> None:
-        """Record one finished device."""
-        with self._lock:
-            self._outcomes.setdefault(id(plan), []).append(outcome)
-
-    def job_done(self, result: JobResult) -> None:
-        """Record a finished job."""
-        with self._lock:
-            self._finished[id(result.plan)] = result
-
-    def partial_results(self, reason: str) -> tuple[list[JobResult], list[JobPlan]]:
-        """Results so far (unfinished jobs marked with ``reason``), and the jobs never started."""
-        now = datetime.now(timezone.utc)
-        results: list[JobResult] = []
-        unstarted: list[JobPlan] = []
-        with self._lock:
-            for plan in self.plans:
-                key = id(plan)
-                if key in self._finished:
-                    results.append(self._finished[key])
-                elif key in self._started:
-                    results.append(
-                        JobResult(plan, list(self._outcomes[key]), self._started[key], now, reason)
-                    )
-                else:
-                    unstarted.append(plan)
-        return results, unstarted

@@ -10,9 +10,11 @@ Junos ``syntax error`` ...) fails the device, where Netmiko alone would call it 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -33,6 +35,7 @@ from vcollector.failures import (
 )
 from vcollector.host_keys import KnownHosts
 from vcollector.jobs import is_enable_command, is_paging_command
+from vcollector.planning import DeviceOutcome
 from vcollector.sessions import SessionLimiter
 
 CONNECTION = "netmiko"
@@ -66,10 +69,12 @@ def _open(
         try:
             if host_keys is None:
                 return task.host.open_connection(CONNECTION, task.nornir.config, extras=extras).connection
-            with host_keys.connection(str(task.host.hostname), int(task.host.port or 22)) as key_checks:
-                return task.host.open_connection(
-                    CONNECTION, task.nornir.config, extras={**extras, **key_checks}
+            with host_keys.connection(str(task.host.hostname), int(task.host.port or 22)) as check:
+                connection = task.host.open_connection(
+                    CONNECTION, task.nornir.config, extras={**extras, **check.extras}
                 ).connection
+                check.learn(connection)
+                return connection
         except Exception as exc:
             reason = describe_connect_failure(exc, timeout)
             if attempt >= retries or not is_connect_failure(reason):
@@ -78,14 +83,43 @@ def _open(
         time.sleep(RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
 
 
+def _close(task: Task) -> None:
+    """Close the session without Netmiko's polite exit dance.
+
+    Netmiko's ``disconnect()`` first asks the device whether it is in config mode (one more
+    round trip per device) before sending ``exit``; a collector never enters config mode,
+    and closing the SSH channel ends the VTY session just the same.
+    """
+    plugin = task.host.connections.get(CONNECTION)
+    connection = getattr(plugin, "connection", None)
+    client = getattr(connection, "remote_conn_pre", None)
+    transport = client.get_transport() if client is not None else None
+    if connection is not None:
+        connection.cleanup = lambda *args, **kwargs: None
+    shutdown_socket(transport)
+    with contextlib.suppress(Exception):
+        task.host.close_connection(CONNECTION)
+
+
+def shutdown_socket(transport: Any) -> None:
+    """Send the TCP FIN now, before paramiko's close.
+
+    paramiko closes the socket while its reader thread may still sit in ``recv()``, which
+    delays the actual close by up to its poll interval: the per-device session slot would be
+    free while the device still saw the session.
+    """
+    sock = getattr(transport, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 def _enable(connection: Any) -> None:
-    try:
-        if connection.check_enable_mode():
-            return
-    except (AttributeError, NotImplementedError):
-        return  # platforms without a privileged mode (Junos) treat "enable" as a no-op
+    """Privileged mode; Netmiko's ``enable()`` checks first and is a no-op where there is none."""
     try:
         connection.enable()
+    except (AttributeError, NotImplementedError):
+        return
     except ValueError as exc:
         raise DeviceError("could not enter enable mode (check the credential's enable secret)") from exc
 
@@ -146,6 +180,42 @@ def run_commands(
     return clean_output("\n".join(outputs))
 
 
+@dataclass(frozen=True)
+class SessionOptions:
+    """How sessions are opened and guarded (shared by every device of a run)."""
+
+    retries: int = 0
+    session_limiter: SessionLimiter | None = None
+    session_log_dir: Path | None = None
+    cancellation: Cancellation | None = None
+    host_keys: KnownHosts | None = None
+
+
+@contextlib.contextmanager
+def _session(task: Task, timeout: float, options: SessionOptions, session_log: Path | None) -> Iterator[Any]:
+    """An open Netmiko session to ``task.host``, inside its session slot; always closed."""
+    problem = task.host.data.get("problem")
+    if problem:
+        raise DeviceError(str(problem))
+    limiter = options.session_limiter
+    slot = limiter.session(f"{task.host.hostname}:{task.host.port}") if limiter else nullcontext()
+    stop = options.cancellation or Cancellation()
+    with slot:
+        stop.check()
+        connection = _open(task, timeout, options.retries, session_log, options.host_keys)
+        try:
+            with stop.session(connection):
+                if task.host.data.get("enable_at_login"):
+                    _enable(connection)
+                yield connection
+        except DeviceError as exc:
+            if stop.cancelled:
+                raise DeviceError(INTERRUPTED) from exc
+            raise
+        finally:
+            _close(task)
+
+
 def collect_commands(
     task: Task,
     commands: Sequence[str],
@@ -163,49 +233,24 @@ def collect_commands(
     commands run but their output is not kept. Raises :class:`DeviceError` with a
     one-line reason on any failure.
     """
-    problem = task.host.data.get("problem")
-    if problem:
-        raise DeviceError(str(problem))
-    slot = (
-        session_limiter.session(f"{task.host.hostname}:{task.host.port}")
-        if session_limiter
-        else nullcontext()
-    )
-    stop = cancellation or Cancellation()
-    with slot:
-        stop.check()
-        connection = _open(task, timeout, retries, session_log, host_keys)
-        try:
-            with stop.session(connection):
-                enable_first = bool(task.host.data.get("enable_at_login"))
-                output = run_commands(connection, commands, timeout, inter_command_time, enable_first)
-        except DeviceError as exc:
-            if stop.cancelled:
-                raise DeviceError(INTERRUPTED) from exc
-            raise
-        finally:
-            task.host.close_connection(CONNECTION)
+    options = SessionOptions(retries, session_limiter, None, cancellation, host_keys)
+    with _session(task, timeout, options, session_log) as connection:
+        output = run_commands(connection, commands, timeout, inter_command_time)
     return Result(host=task.host, result=output)
 
 
-@dataclass
-class DeviceOutcome:
-    """What happened to one device in one job run."""
+@dataclass(frozen=True)
+class JobStep:
+    """What one job asks of one device: its commands, timing and capture target."""
 
-    name: str
-    address: str | None
-    device_id: int
-    ok: bool
-    reason: str | None
-    started: datetime
-    ended: datetime
-    capture_path: Path | None = None
-    capture_bytes: int | None = None
+    plan_index: int
+    commands: tuple[str, ...]
+    timeout: float
+    inter_command_time: float
+    target: CaptureTarget | None
 
-    @property
-    def elapsed_ms(self) -> int:
-        """Wall time spent on this device, in milliseconds."""
-        return int((self.ended - self.started).total_seconds() * 1000)
+
+StepReport = Callable[[DeviceOutcome], None]
 
 
 def _private_log(directory: Path, host_name: str) -> Path:
@@ -215,61 +260,79 @@ def _private_log(directory: Path, host_name: str) -> Path:
     return path
 
 
-def collect_to_capture(
-    task: Task,
-    commands: Sequence[str],
-    timeout: float,
-    inter_command_time: float,
-    target: CaptureTarget | None,
-    retries: int = 0,
-    session_limiter: SessionLimiter | None = None,
-    session_log_dir: Path | None = None,
-    cancellation: Cancellation | None = None,
-    host_keys: KnownHosts | None = None,
-) -> Result:
-    """Collect from one device and, when ``target`` is given, save its capture atomically.
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, DeviceError):
+        return one_line(exc.reason)
+    if isinstance(exc, VCollectorError):  # capture and known_hosts problems
+        return one_line(str(exc))
+    return one_line(f"unexpected {type(exc).__name__}: {exc}")
 
-    Never raises: the result is a :class:`DeviceOutcome`, failed when anything went wrong.
+
+def collect_jobs(
+    task: Task,
+    steps: Mapping[str, Sequence[JobStep]],
+    options: SessionOptions,
+    report: StepReport | None = None,
+) -> Result:
+    """Run every job step of ``task.host`` over one SSH login, saving each job's capture.
+
+    ``steps`` maps host names to their steps, in job order. Never raises: the result is
+    one :class:`DeviceOutcome` per step (each also passed to ``report`` as it finishes).
+    A failed login fails every step with the same reason; a failed step (a rejected
+    command, a capture that cannot be written) does not stop the next one.
     """
     host = task.host
-    started = datetime.now(timezone.utc)
-    outcome = DeviceOutcome(
-        name=str(host.data.get("name") or host.name),
-        address=host.hostname,
-        device_id=int(host.data.get("device_id") or 0),
-        ok=False,
-        reason=None,
-        started=started,
-        ended=started,
-    )
-    try:
-        path = (
-            target.path_for(str(host.data.get("normalized_name") or host.name), outcome.device_id)
-            if target
-            else None
+    todo = list(steps.get(host.name, ()))
+    outcomes: list[DeviceOutcome] = []
+    device_id = int(host.data.get("device_id") or 0)
+    file_name = str(host.data.get("normalized_name") or host.name)
+
+    def finish(
+        step: JobStep,
+        started: datetime,
+        *,
+        path: Path | None = None,
+        size: int | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        outcome = DeviceOutcome(
+            name=str(host.data.get("name") or host.name),
+            address=host.hostname,
+            device_id=device_id,
+            ok=error is None,
+            reason=_reason(error) if error is not None else None,
+            started=started,
+            ended=datetime.now(timezone.utc),
+            capture_path=path,
+            capture_bytes=size,
+            plan_index=step.plan_index,
         )
-        log = _private_log(session_log_dir, host.name) if session_log_dir else None
-        output = collect_commands(
-            task,
-            commands,
-            timeout,
-            inter_command_time,
-            retries,
-            session_limiter,
-            log,
-            cancellation,
-            host_keys,
-        ).result
-        if path is not None:
-            with cancellation.writing() if cancellation else nullcontext():
-                outcome.capture_bytes = write_capture(path, output)
-            outcome.capture_path = path
-        outcome.ok = True
-    except DeviceError as exc:
-        outcome.reason = one_line(exc.reason)
-    except VCollectorError as exc:  # capture and known_hosts problems
-        outcome.reason = one_line(str(exc))
+        outcomes.append(outcome)
+        if report is not None:
+            report(outcome)
+
+    started = datetime.now(timezone.utc)
+    stop = options.cancellation
+    try:
+        log = _private_log(options.session_log_dir, host.name) if options.session_log_dir else None
+        with _session(task, max(step.timeout for step in todo), options, log) as connection:
+            while todo:
+                step = todo.pop(0)
+                try:
+                    path = step.target.path_for(file_name, device_id) if step.target else None
+                    output = run_commands(connection, step.commands, step.timeout, step.inter_command_time)
+                    size = None
+                    if path is not None:
+                        with stop.writing() if stop else nullcontext():
+                            size = write_capture(path, output)
+                except Exception as failure:
+                    interrupted = stop is not None and stop.cancelled
+                    finish(step, started, error=DeviceError(INTERRUPTED) if interrupted else failure)
+                else:
+                    finish(step, started, path=path, size=size)
+                started = datetime.now(timezone.utc)
     except Exception as exc:
-        outcome.reason = one_line(f"unexpected {type(exc).__name__}: {exc}")
-    outcome.ended = datetime.now(timezone.utc)
-    return Result(host=host, result=outcome, failed=not outcome.ok)
+        for step in todo:
+            finish(step, started, error=exc)
+    failed = any(not outcome.ok for outcome in outcomes)
+    return Result(host=host, result=outcomes, failed=failed)

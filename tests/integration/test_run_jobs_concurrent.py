@@ -69,7 +69,9 @@ def test_sessions_per_device_are_capped_across_jobs(
                 )
             )
         )
-    result = run_jobs("--jobs", *jobs, "-y", "--max-sessions-per-device", str(cap), env=lab_env)
+    result = run_jobs(
+        "--jobs", *jobs, "-y", "--no-shared-sessions", "--max-sessions-per-device", str(cap), env=lab_env
+    )
     assert result.returncode == 0, result.output
     peaks = lab.fleet.sessions.peak
     assert lab.fleet.sessions.logins["sw1"] == 4 and lab.fleet.sessions.logins["sw2"] == 4
@@ -89,7 +91,9 @@ def test_global_session_cap(lab: Lab, tmp_path: Path, lab_env: dict[str, str]) -
         device_filter={"vendor": "arista"},
         execution={"inter_command_time": 0.5},
     )
-    result = run_jobs("--jobs", str(job), str(job2), "-y", "--max-sessions", "1", env=lab_env)
+    result = run_jobs(
+        "--jobs", str(job), str(job2), "-y", "--no-shared-sessions", "--max-sessions", "1", env=lab_env
+    )
     assert result.returncode == 0, result.output
     assert max(lab.fleet.sessions.peak.values()) == 1
 
@@ -162,3 +166,23 @@ def test_json_results_for_several_jobs(lab: Lab, tmp_path: Path, lab_env: dict[s
         assert Path(device["capture_path"]).read_bytes().__len__() == device["capture_bytes"]
     (failed,) = jobs["2"]["devices"]
     assert failed["status"] == "failed" and "unknown command" in failed["reason"]
+
+
+def test_shared_sessions_log_in_once_per_device_and_save_each_jobs_capture(
+    lab: Lab, tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    jobs = [
+        str(config_job(tmp_path / "a.json", "arista_eos", job_id=1)),
+        str(write_job(tmp_path / "b.json", job_id=2, capture_type="version", device_filter={"vendor": "arista"},
+                      commands={"command": "enable,show version", "output_directory": "version"})),
+        str(write_job(tmp_path / "c.json", job_id=3, capture_type="clock", device_filter={"name_pattern": "sw1"},
+                      commands={"command": "show clock", "output_directory": "clock"})),
+    ]
+    result = run_jobs("--jobs", *jobs, "-y", env=lab_env)
+    assert result.returncode == 0, result.output
+    assert lab.fleet.sessions.logins["sw1"] == 1 and lab.fleet.sessions.logins["sw2"] == 1
+    captures = tmp_path / "captures"
+    assert "hostname sw1" in (captures / "configs" / "sw1.txt").read_text()
+    assert "cEOSLab" in (captures / "version" / "sw2.txt").read_text()
+    assert (captures / "clock" / "sw1.txt").exists() and not (captures / "clock" / "sw2.txt").exists()
+    assert "Devices: 5 success, 0 failed" in result.stdout

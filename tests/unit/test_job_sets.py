@@ -10,7 +10,7 @@ from vcollector.captures import CaptureTarget
 from vcollector.errors import VCollectorError
 from vcollector.job_sets import capture_clashes, expand_job_paths
 from vcollector.jobs import parse_job
-from vcollector.runner import JobPlan
+from vcollector.planning import JobPlan
 
 
 def _job_file(directory: Path, name: str) -> Path:

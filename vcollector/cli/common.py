@@ -73,6 +73,14 @@ StrictHostKeysOption = Annotated[
         "a changed key is always refused).",
     ),
 ]
+ProcessesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--processes",
+        min=1,
+        help="Worker processes (default: one per core for runs of 100+ devices, else 1).",
+    ),
+]
 JsonOption = Annotated[
     Path | None, typer.Option("--json", help="Write machine-readable results to this file (atomically).")
 ]

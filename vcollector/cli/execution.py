@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -12,10 +13,9 @@ import typer
 
 from vcollector.cancellation import Interrupted, run_interruptibly
 from vcollector.errors import VCollectorError
+from vcollector.planning import DeviceOutcome, JobPlan, JobResult, RunRecorder, RunSettings
 from vcollector.report import Reporter
 from vcollector.results_json import results_document, write_results
-from vcollector.runner import JobPlan, JobResult, RunRecorder, RunSettings, execute_jobs
-from vcollector.tasks import DeviceOutcome
 from vcollector.vault import Credential
 
 EXIT_INTERRUPTED = 130
@@ -52,6 +52,8 @@ def run_plans(
         if job_lines:
             reporter.job_finished(result)
 
+    from vcollector.runner import execute_jobs  # Netmiko and Nornir load only when a run starts
+
     try:
         results = run_interruptibly(
             lambda: execute_jobs(
@@ -60,6 +62,9 @@ def run_plans(
             settings.cancellation,
         )
     except Interrupted:
+        if settings.host_keys is not None:
+            with contextlib.suppress(VCollectorError):
+                settings.host_keys.save()
         results, unstarted = recorder.partial_results("interrupted")
         done = sum(len(result.succeeded) for result in results)
         reporter.line(always=True)

@@ -12,8 +12,8 @@ from vcollector.cli.execution import run_plans
 from vcollector.errors import VCollectorError
 from vcollector.host_keys import KnownHosts
 from vcollector.jobs import load_job
+from vcollector.planning import RunSettings, plan_job, run_timestamp
 from vcollector.report import Reporter
-from vcollector.runner import RunSettings, plan_job, run_timestamp
 from vcollector.sessions import SessionLimiter
 
 
@@ -33,6 +33,7 @@ def run_job(
     retries: common.RetriesOption = 0,
     json_path: common.JsonOption = None,
     strict_host_keys: common.StrictHostKeysOption = False,
+    processes: common.ProcessesOption = None,
 ) -> None:
     """Run one v2.0 collection job against every matching device in assets.db."""
     common.configure_output()
@@ -51,6 +52,7 @@ def run_job(
             session_limiter=SessionLimiter(),
             session_log_dir=common.debug_log_dir(debug and not dry_run, timestamp),
             host_keys=KnownHosts(strict=strict_host_keys),
+            processes=processes,
         )
         plan = plan_job(loaded, settings, timestamp)
     except VCollectorError as exc:

@@ -14,8 +14,8 @@ from vcollector.errors import InventoryError, VCollectorError
 from vcollector.host_keys import KnownHosts
 from vcollector.job_sets import capture_clashes, expand_job_paths
 from vcollector.jobs import load_job
+from vcollector.planning import JobPlan, RunSettings, plan_job, run_timestamp
 from vcollector.report import Reporter
-from vcollector.runner import JobPlan, RunSettings, plan_job, run_timestamp
 from vcollector.sessions import DEFAULT_SESSIONS_PER_DEVICE, SessionLimiter
 
 
@@ -61,6 +61,14 @@ def run_jobs_concurrent(
     retries: common.RetriesOption = 0,
     json_path: common.JsonOption = None,
     strict_host_keys: common.StrictHostKeysOption = False,
+    processes: common.ProcessesOption = None,
+    shared_sessions: Annotated[
+        bool,
+        typer.Option(
+            "--shared-sessions/--no-shared-sessions",
+            help="Log in to a device once for all the jobs that select it (default), or once per job.",
+        ),
+    ] = True,
 ) -> None:
     """Run many v2.0 job files in parallel, each with its own device pool."""
     common.configure_output()
@@ -81,6 +89,8 @@ def run_jobs_concurrent(
             session_limiter=SessionLimiter(max_sessions_per_device, max_sessions),
             session_log_dir=common.debug_log_dir(debug and not dry_run, timestamp),
             host_keys=KnownHosts(strict=strict_host_keys),
+            processes=processes,
+            shared_sessions=shared_sessions,
         )
         plans = [_plan(path, settings, timestamp) for path in paths]
     except VCollectorError as exc:

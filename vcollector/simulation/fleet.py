@@ -143,9 +143,18 @@ def _platform_commands(device: FakeDevice) -> dict[str, dict[str, Any]]:
     return {}
 
 
+_TCP_ESTABLISHED = 1
+
+
 def _peer_open(sock: socket.socket) -> bool:
-    """False once the client has closed its end (seen without waiting for paramiko's thread)."""
+    """False once the client has closed its end.
+
+    Read from the kernel's TCP state (a client's FIN turns the connection to CLOSE_WAIT at
+    once), not from paramiko's thread, which may notice only later on a busy machine.
+    """
     try:
+        if hasattr(socket, "TCP_INFO"):
+            return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] == _TCP_ESTABLISHED
         return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
     except BlockingIOError:
         return True

@@ -151,27 +151,39 @@ class _Server(asyncssh.SSHServer):
             self.stats.current[self.device.name] -= 1
 
 
-async def _read_line(process: asyncssh.SSHServerProcess[bytes]) -> bytes | None:
-    """One input line (without its end), echoed back the way a terminal would."""
-    data = b""
-    while True:
-        char = await process.stdin.read(1)
-        if not char:
-            return None
-        if char in b"\r\n":
-            if char == b"\r":
-                # Netmiko sends "\n"; a bare "\r" from others may be followed by "\n".
-                pass
-            process.stdout.write(b"\r\n")
-            return data
-        data += char
-        process.stdout.write(char)
+class _LineReader:
+    """Reads input lines, echoing each received chunk at once the way a device does.
+
+    (Echoing character by character would send one SSH packet per character and make
+    every client pay for that in a benchmark.)
+    """
+
+    def __init__(self, process: asyncssh.SSHServerProcess[bytes]) -> None:
+        self.process = process
+        self.pending = b""
+
+    async def line(self, *, echo: bool = True) -> bytes | None:
+        while True:
+            for end in (b"\n", b"\r"):
+                index = self.pending.find(end)
+                if index >= 0:
+                    line, self.pending = self.pending[:index], self.pending[index + 1 :]
+                    if end == b"\r" and self.pending.startswith(b"\n"):
+                        self.pending = self.pending[1:]
+                    return line
+            chunk = await self.process.stdin.read(65536)
+            if not chunk:
+                return None
+            if echo:
+                self.process.stdout.write(chunk.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+            self.pending += chunk
 
 
 class _Shell:
     def __init__(self, device: LeanDevice, process: asyncssh.SSHServerProcess[bytes]) -> None:
         self.device = device
         self.process = process
+        self.reader = _LineReader(process)
         self.enabled = False
 
     @property
@@ -185,7 +197,7 @@ class _Shell:
             return
         out.write(self.prompt)
         while True:
-            line = await _read_line(self.process)
+            line = await self.reader.line()
             if line is None:
                 return
             command = line.decode("utf-8", errors="replace").strip()
@@ -204,7 +216,7 @@ class _Shell:
         if command == "enable":
             if device.behaviour == "enable_password":
                 out.write(b"Password: ")
-                secret = await _read_line(self.process)
+                secret = await self.reader.line(echo=False)
                 if secret is None:
                     return False
                 if secret.decode(errors="replace") != device.enable_secret:

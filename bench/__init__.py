@@ -1,0 +1,1 @@
+"""Benchmarks of vcollector against a lean simulated fleet (``make bench``)."""

@@ -1,0 +1,199 @@
+"""Spread one run's devices over worker processes.
+
+Netmiko and paramiko spend most of a session in Python, so one process is bound by one
+core (the GIL). A large run is split into worker processes, each its own Nornir run with
+its share of the hosts and of the thread pool. The parent keeps everything a person sees:
+it receives each device's outcome as it finishes and prints, saves JSON and merges
+learnt host keys exactly as a single process would.
+
+Workers are ``python -m vcollector.parallel`` subprocesses in their own session, so a
+Ctrl-C at the terminal reaches only the parent, which stops them with SIGTERM (they close
+their SSH sessions and report what finished). Work goes in and results come out as
+pickles over the worker's stdin/stdout pipes, between our own processes only; the
+credential is never written to disk, an argument or the environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from vcollector.cancellation import Cancellation
+from vcollector.host_keys import KnownHosts
+from vcollector.planning import DeviceOutcome, RunSettings
+from vcollector.sessions import DEFAULT_SESSIONS_PER_DEVICE, SessionLimiter
+from vcollector.tasks import JobStep, SessionOptions, StepReport
+from vcollector.vault import Credential
+
+STOP_GRACE_SECONDS = 5.0
+
+
+@dataclass
+class WorkerPayload:
+    """Everything one worker process needs."""
+
+    entries: list[Any]
+    steps: dict[str, list[JobStep]]
+    credential: Credential
+    workers: int
+    retries: int
+    session_log_dir: Path | None
+    per_device: int
+    total: int | None
+    known_hosts: Path | None
+    strict_host_keys: bool
+    debug: bool
+
+
+def _split(items: Sequence[Any], parts: int) -> list[list[Any]]:
+    return [list(items[index::parts]) for index in range(parts)]
+
+
+def run_steps_in_processes(
+    entries: Sequence[Any],
+    steps: dict[str, list[JobStep]],
+    credential: Credential,
+    settings: RunSettings,
+    workers: int,
+    processes: int,
+    report: StepReport,
+) -> None:
+    """Run the hosts in ``processes`` worker processes; ``report`` gets every outcome."""
+    limiter = settings.session_limiter
+    per_device = limiter.per_device if limiter else DEFAULT_SESSIONS_PER_DEVICE
+    total = max(1, limiter.total // processes) if limiter and limiter.total else None
+    host_keys = settings.host_keys
+    payloads = [
+        WorkerPayload(
+            entries=chunk,
+            steps={name: steps[name] for name, _device, _problem in chunk},
+            credential=credential,
+            workers=max(1, -(-workers // processes)),
+            retries=settings.retries,
+            session_log_dir=settings.session_log_dir,
+            per_device=per_device,
+            total=total,
+            known_hosts=host_keys.path if host_keys else None,
+            strict_host_keys=bool(host_keys and host_keys.strict),
+            debug=logging.getLogger("vcollector").isEnabledFor(logging.DEBUG),
+        )
+        for chunk in _split(entries, processes)
+        if chunk
+    ]
+    children: list[subprocess.Popen[bytes]] = []
+
+    def stop_children() -> None:
+        for child in children:
+            with contextlib.suppress(OSError):
+                child.send_signal(signal.SIGTERM)
+
+    settings.cancellation.on_cancel(stop_children)
+    readers: list[threading.Thread] = []
+    learnt: list[tuple[str, Any]] = []
+    try:
+        for payload in payloads:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "vcollector.parallel"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                start_new_session=True,
+            )
+            children.append(child)
+            if child.stdin is None or child.stdout is None:  # pragma: no cover - pipes were asked for
+                raise OSError("worker process has no pipes")
+            pickle.dump(payload, child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            child.stdin.flush()
+            reader = threading.Thread(
+                target=_read_results, args=(child.stdout, report, learnt), name="worker-results", daemon=True
+            )
+            reader.start()
+            readers.append(reader)
+        for reader in readers:
+            reader.join()
+    finally:
+        for child in children:
+            with contextlib.suppress(OSError):
+                if child.stdin:
+                    child.stdin.close()
+            try:
+                child.wait(STOP_GRACE_SECONDS if settings.cancellation.cancelled else None)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+    if host_keys is not None:
+        for name, key in learnt:
+            host_keys.remember(name, key)
+
+
+def _read_results(stream: BinaryIO, report: StepReport, learnt: list[tuple[str, Any]]) -> None:
+    """Pass a worker's outcomes on as they arrive, until it closes its pipe."""
+    while True:
+        try:
+            kind, value = pickle.load(stream)  # noqa: S301 - our own worker process
+        except (EOFError, pickle.UnpicklingError, OSError):
+            return
+        if kind == "outcome":
+            report(value)
+        elif kind == "host_keys":
+            learnt.extend(value)
+
+
+def _worker(payload: WorkerPayload, output: BinaryIO) -> None:
+    from vcollector.runner import run_steps
+
+    cancellation = Cancellation()
+    signal.signal(signal.SIGTERM, lambda *_: cancellation.cancel())
+    lock = threading.Lock()
+
+    def send(kind: str, value: Any) -> None:
+        with lock:
+            try:
+                pickle.dump((kind, value), output, protocol=pickle.HIGHEST_PROTOCOL)
+                output.flush()
+            except (BrokenPipeError, OSError):
+                cancellation.cancel()  # the parent is gone: stop
+
+    def report(outcome: DeviceOutcome) -> None:
+        send("outcome", outcome)
+
+    host_keys = (
+        KnownHosts(payload.known_hosts, strict=payload.strict_host_keys) if payload.known_hosts else None
+    )
+    options = SessionOptions(
+        retries=payload.retries,
+        session_limiter=SessionLimiter(payload.per_device, payload.total),
+        session_log_dir=payload.session_log_dir,
+        cancellation=cancellation,
+        host_keys=host_keys,
+    )
+    run_steps(payload.entries, payload.steps, payload.credential, options, payload.workers, report)
+    if host_keys is not None:
+        send("host_keys", host_keys.learnt())
+
+
+def main() -> None:
+    """Entry point of a worker process: read the payload on stdin, write results on stdout."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    output = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    # Nothing else may write to the results pipe.
+    sys.stdout = sys.stderr
+    payload: WorkerPayload = pickle.load(sys.stdin.buffer)  # noqa: S301 - sent by our parent
+    from vcollector.cli.common import setup_logging
+
+    setup_logging(payload.debug)
+    _worker(payload, output)
+    output.close()
+
+
+if __name__ == "__main__":
+    main()
