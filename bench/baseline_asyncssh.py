@@ -35,8 +35,13 @@ async def collect(device: dict[str, object], args: argparse.Namespace, out: Path
     started = time.perf_counter()
     try:
         async with asyncssh.connect(
-            str(device["address"]), port=int(device["port"]), username=args.username, password=args.password,
-            known_hosts=None, client_keys=None, agent_path=None,
+            str(device["address"]),
+            port=int(device["port"]),
+            username=args.username,
+            password=args.password,
+            known_hosts=None,
+            client_keys=None,
+            agent_path=None,
         ) as conn:
             process = await conn.create_process(term_type="vt100", encoding=None)
             buffer = bytearray()

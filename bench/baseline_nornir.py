@@ -33,7 +33,10 @@ class ListInventory:
         hosts = Hosts()
         for device in json.loads(Path(self.path).read_text()):
             hosts[device["name"]] = Host(
-                name=device["name"], hostname=device["address"], port=device["port"], platform=device["platform"],
+                name=device["name"],
+                hostname=device["address"],
+                port=device["port"],
+                platform=device["platform"],
                 defaults=defaults,
             )
             hosts[device["name"]].connection_options["netmiko"] = __import__(
@@ -67,8 +70,15 @@ def main() -> None:
     InventoryPluginRegister.register("ListInventory", ListInventory)
     with InitNornir(
         runner={"plugin": "threaded", "options": {"num_workers": args.workers}},
-        inventory={"plugin": "ListInventory", "options": {
-            "path": args.devices, "username": args.username, "password": args.password, "secret": args.secret}},
+        inventory={
+            "plugin": "ListInventory",
+            "options": {
+                "path": args.devices,
+                "username": args.username,
+                "password": args.password,
+                "secret": args.secret,
+            },
+        },
         logging={"enabled": False},
     ) as nr:
         results = nr.run(task=collect, out=out)

@@ -124,6 +124,22 @@ def _enable(connection: Any) -> None:
         raise DeviceError("could not enter enable mode (check the credential's enable secret)") from exc
 
 
+# Netmiko drivers whose session preparation already switches paging off: a job's own
+# paging command would only repeat it (two more round trips per device).
+PAGING_DISABLED_BY_NETMIKO = frozenset(
+    {
+        "cisco_ios",
+        "cisco_xe",
+        "cisco_nxos",
+        "cisco_xr",
+        "cisco_asa",
+        "arista_eos",
+        "juniper_junos",
+        "juniper",
+        "hp_procurve",
+    }
+)
+
 _UNPRIVILEGED_HINT = (
     " (the session is not in privileged mode: add 'enable' to the job's commands, give the credential "
     "an enable secret, or set device_types.requires_enable)"
@@ -154,10 +170,15 @@ def run_commands(
     """Send ``commands`` on an open Netmiko session; returns the collected, cleaned output."""
     if enable_first:
         _enable(connection)
+    paging_done = getattr(connection, "device_type", None) in PAGING_DISABLED_BY_NETMIKO
     outputs: list[str] = []
-    for index, command in enumerate(commands):
-        if index and inter_command_time:
+    sent = 0
+    for command in commands:
+        if paging_done and is_paging_command(command):
+            continue
+        if sent and inter_command_time:
             time.sleep(inter_command_time)
+        sent += 1
         try:
             if is_enable_command(command):
                 _enable(connection)

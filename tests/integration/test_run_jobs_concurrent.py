@@ -173,10 +173,24 @@ def test_shared_sessions_log_in_once_per_device_and_save_each_jobs_capture(
 ) -> None:
     jobs = [
         str(config_job(tmp_path / "a.json", "arista_eos", job_id=1)),
-        str(write_job(tmp_path / "b.json", job_id=2, capture_type="version", device_filter={"vendor": "arista"},
-                      commands={"command": "enable,show version", "output_directory": "version"})),
-        str(write_job(tmp_path / "c.json", job_id=3, capture_type="clock", device_filter={"name_pattern": "sw1"},
-                      commands={"command": "show clock", "output_directory": "clock"})),
+        str(
+            write_job(
+                tmp_path / "b.json",
+                job_id=2,
+                capture_type="version",
+                device_filter={"vendor": "arista"},
+                commands={"command": "enable,show version", "output_directory": "version"},
+            )
+        ),
+        str(
+            write_job(
+                tmp_path / "c.json",
+                job_id=3,
+                capture_type="clock",
+                device_filter={"name_pattern": "sw1"},
+                commands={"command": "show clock", "output_directory": "clock"},
+            )
+        ),
     ]
     result = run_jobs("--jobs", *jobs, "-y", env=lab_env)
     assert result.returncode == 0, result.output

@@ -25,8 +25,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import signal
+import sys
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -152,10 +154,11 @@ class _Server(asyncssh.SSHServer):
 
 
 class _LineReader:
-    """Reads input lines, echoing each received chunk at once the way a device does.
+    """Reads input lines and echoes each one as it is processed, the way a device does.
 
-    (Echoing character by character would send one SSH packet per character and make
-    every client pay for that in a benchmark.)
+    A whole received line is echoed in one write (echoing character by character would send
+    one SSH packet per character and make every client pay for that in a benchmark); lines
+    typed ahead are echoed only when their turn comes, so prompts never run together.
     """
 
     def __init__(self, process: asyncssh.SSHServerProcess[bytes]) -> None:
@@ -164,18 +167,18 @@ class _LineReader:
 
     async def line(self, *, echo: bool = True) -> bytes | None:
         while True:
-            for end in (b"\n", b"\r"):
-                index = self.pending.find(end)
-                if index >= 0:
-                    line, self.pending = self.pending[:index], self.pending[index + 1 :]
-                    if end == b"\r" and self.pending.startswith(b"\n"):
-                        self.pending = self.pending[1:]
-                    return line
+            ends = [index for index in (self.pending.find(b"\n"), self.pending.find(b"\r")) if index >= 0]
+            if ends:
+                index = min(ends)
+                line, self.pending = self.pending[:index], self.pending[index + 1 :]
+                if self.pending.startswith(b"\n") and not line.endswith(b"\r"):
+                    self.pending = self.pending[1:]  # "\r\n" ends one line
+                if echo:
+                    self.process.stdout.write(line + b"\r\n")
+                return line
             chunk = await self.process.stdin.read(65536)
             if not chunk:
                 return None
-            if echo:
-                self.process.stdout.write(chunk.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
             self.pending += chunk
 
 
@@ -387,7 +390,11 @@ def _free_port(addresses: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Serve ``--devices N`` normal lean devices until SIGTERM/SIGINT (for benchmarks)."""
+    """Serve ``--devices N`` normal lean devices until SIGTERM/SIGINT or end of input.
+
+    Each line ``stats`` on stdin prints the device-side counts (logins, connections, peak
+    sessions) as one JSON line on stdout, then resets them.
+    """
     parser = argparse.ArgumentParser(description="Serve a lean simulated fleet on loopback.")
     parser.add_argument("--devices", type=int, required=True)
     parser.add_argument("--first", type=int, default=0, help="index of the first device address")
@@ -398,8 +405,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    with LeanFleet(devices, args.port):
+    with LeanFleet(devices, args.port) as fleet:
         print("ready", flush=True)
+
+        def answer() -> None:
+            for line in sys.stdin:
+                if line.strip() == "stats":
+                    stats = fleet.stats
+                    counts = {
+                        "logins": sum(stats.logins.values()),
+                        "connections": sum(stats.connections.values()),
+                        "peak_sessions_per_device": max(stats.peak.values(), default=0),
+                    }
+                    print(json.dumps(counts), flush=True)
+                    stats.reset()
+            stop.set()
+
+        threading.Thread(target=answer, daemon=True).start()
         stop.wait()
 
 
