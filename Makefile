@@ -34,7 +34,13 @@ lint: $(STAMP) ## ruff and mypy --strict
 	$(BIN)/ruff check vcollector tests $(wildcard bench)
 	$(BIN)/mypy
 
-bench: $(STAMP) ## Benchmark against a lean simulated fleet (N=300; override: make bench ARGS="--devices 1000")
+BENCH_STAMP := $(VENV)/.bench-stamp
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) ## Benchmark against a lean simulated fleet (N=300; e.g. make bench ARGS="--devices 1000 --rounds 1")
 	$(BIN)/python -m bench.run $(ARGS)
 
 clean: ## Remove .venv, caches and the demo folder

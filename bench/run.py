@@ -399,7 +399,7 @@ def draw(summary: dict[str, Any], path: Path, devices: int) -> None:
     figure, axes = plt.subplots(figsize=(9, 4.5))
     bars = axes.bar(tools, rates, color=["#1f77b4", "#7f7f7f", "#bcbd22", "#2ca02c", "#98df8a"][: len(tools)])
     axes.bar_label(bars, labels=[f"{rate:.0f}/s" for rate in rates])
-    axes.set_ylabel("device sessions per second (median)")
+    axes.set_ylabel("device executions per second (median)")
     axes.set_title(f"vcollector vs baselines, {devices} lean simulated devices, 2 cores")
     ratios = summary.get("ratios", {})
     axes.text(

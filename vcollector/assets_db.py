@@ -10,6 +10,7 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -97,7 +98,7 @@ class Device(Base):
     management_ip: Mapped[str | None] = mapped_column(String)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DeviceRecord:
     """One device as a collection job needs it; ``problem`` says why it cannot be reached."""
 
@@ -124,6 +125,7 @@ class DeviceRecord:
         return None
 
 
+@lru_cache(maxsize=1024)
 def netmiko_platform(driver: str | None, vendor: str | None, vendor_short: str | None) -> str | None:
     """The Netmiko device type from ``device_types.netmiko_driver``, else from the vendor."""
     if driver and driver.strip():

@@ -9,7 +9,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from vcollector import credentials, vault_password
+from vcollector import vault_password
 from vcollector.errors import VCollectorError
 from vcollector.home import vcollector_home
 from vcollector.inventory import default_db_path
@@ -154,6 +154,8 @@ def unlock_credential(
     extra_env: str | None = None,
 ) -> Credential:
     """Unlock the vault once, pick the credential (``--credential`` > default), print who we are."""
+    from vcollector import credentials  # paramiko: only once a run needs it
+
     vault = Vault(vault_path)
     try:
         if not vault.path.is_file():

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from vcollector.cli import common
-from vcollector.cli.execution import run_plans
+from vcollector.cli.execution import prefetch_runner, run_plans
 from vcollector.errors import VCollectorError
 from vcollector.host_keys import KnownHosts
 from vcollector.jobs import load_job
@@ -66,6 +66,7 @@ def run_job(
         common.fail(f"no devices in {settings.db_path} match the job's filter")
     reporter.line()
     common.confirm(f"Run job against {len(plan.devices)} devices?", yes)
+    prefetch_runner()
     chosen = common.unlock_credential(
         vault, vault_pass, credential or common.job_credential(loaded), loaded.credentials.fallback_env
     )

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from vcollector.cli import common
-from vcollector.cli.execution import run_plans
+from vcollector.cli.execution import prefetch_runner, run_plans
 from vcollector.errors import InventoryError, VCollectorError
 from vcollector.host_keys import KnownHosts
 from vcollector.job_sets import capture_clashes, expand_job_paths
@@ -111,6 +111,7 @@ def run_jobs_concurrent(
         common.fail("no job has devices to run against")
     reporter.line()
     common.confirm(f"Run {len(plans)} jobs?", yes)
+    prefetch_runner()
     first = next(plan.job for plan in runnable if plan.job)
     chosen = common.unlock_credential(vault, vault_pass, credential, first.credentials.fallback_env)
     reporter.line("=" * 60)
