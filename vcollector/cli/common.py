@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -15,6 +15,9 @@ from vcollector.home import vcollector_home
 from vcollector.inventory import default_db_path
 from vcollector.jobs import Job
 from vcollector.vault import Credential, Vault
+
+if TYPE_CHECKING:
+    from vcollector.host_keys import KnownHosts
 
 CredentialOption = Annotated[
     str | None,
@@ -183,3 +186,10 @@ def job_credential(job: Job) -> str | None:
     """A job's ``credentials.credential_set``; ``"default"`` (or none) means the vault default."""
     wanted = job.credentials.credential_set
     return None if not wanted or wanted == "default" else wanted
+
+
+def known_hosts(strict: bool) -> KnownHosts:
+    """The run's known_hosts (paramiko is imported only when a run needs it)."""
+    from vcollector.host_keys import KnownHosts
+
+    return KnownHosts(strict=strict)

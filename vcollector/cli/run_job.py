@@ -10,7 +10,6 @@ import typer
 from vcollector.cli import common
 from vcollector.cli.execution import prefetch_runner, run_plans
 from vcollector.errors import VCollectorError
-from vcollector.host_keys import KnownHosts
 from vcollector.jobs import load_job
 from vcollector.planning import RunSettings, plan_job, run_timestamp
 from vcollector.report import Reporter
@@ -51,7 +50,7 @@ def run_job(
             retries=retries,
             session_limiter=SessionLimiter(),
             session_log_dir=common.debug_log_dir(debug and not dry_run, timestamp),
-            host_keys=KnownHosts(strict=strict_host_keys),
+            host_keys=None if dry_run else common.known_hosts(strict_host_keys),
             processes=processes,
         )
         plan = plan_job(loaded, settings, timestamp)

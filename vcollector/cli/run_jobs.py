@@ -11,7 +11,6 @@ import typer
 from vcollector.cli import common
 from vcollector.cli.execution import prefetch_runner, run_plans
 from vcollector.errors import InventoryError, VCollectorError
-from vcollector.host_keys import KnownHosts
 from vcollector.job_sets import capture_clashes, expand_job_paths
 from vcollector.jobs import load_job
 from vcollector.planning import JobPlan, RunSettings, plan_job, run_timestamp
@@ -88,7 +87,7 @@ def run_jobs_concurrent(
             retries=retries,
             session_limiter=SessionLimiter(max_sessions_per_device, max_sessions),
             session_log_dir=common.debug_log_dir(debug and not dry_run, timestamp),
-            host_keys=KnownHosts(strict=strict_host_keys),
+            host_keys=None if dry_run else common.known_hosts(strict_host_keys),
             processes=processes,
             shared_sessions=shared_sessions,
         )
