@@ -76,6 +76,16 @@ class Lab:
         }
 
 
+def lean_env(db: Path, vault: Path, captures: Path) -> dict[str, str]:
+    """Environment for a run against a lean fleet's assets.db and vault."""
+    return {
+        "VCOLLECTOR_ASSETS_DB": str(db),
+        "VCOLLECTOR_VAULT": str(vault),
+        "VCOLLECTOR_CAPTURE_DIR": str(captures),
+        "VELOCITYCMDB_VAULT_PASS": VAULT_PASSWORD,
+    }
+
+
 def write_job(path: Path, **fields: Any) -> Path:
     """A v2.0 job file; ``fields`` override sections (merged one level deep)."""
     job: dict[str, Any] = {

@@ -16,7 +16,7 @@ import asyncssh
 import pytest
 
 from tests.conftest import REPO, VAULT_PASSWORD, CliResult, run_cli
-from tests.integration.conftest import write_job
+from tests.integration.conftest import lean_env, write_job
 from vcollector.simulation.assets import AssetRow, build_assets_db
 from vcollector.simulation.lean_fleet import (
     ENABLE_SECRET,
@@ -72,15 +72,6 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LeanFleet
         yield fleet, db, vault.path
 
 
-def _env(db: Path, vault: Path, captures: Path) -> dict[str, str]:
-    return {
-        "VCOLLECTOR_ASSETS_DB": str(db),
-        "VCOLLECTOR_VAULT": str(vault),
-        "VCOLLECTOR_CAPTURE_DIR": str(captures),
-        "VELOCITYCMDB_VAULT_PASS": VAULT_PASSWORD,
-    }
-
-
 def _seed_previous(captures: Path) -> None:
     directory = captures / "configs"
     directory.mkdir(parents=True)
@@ -110,7 +101,7 @@ def test_every_fault_fails_alone_with_one_line_and_loses_nothing(
         execution={"timeout": TIMEOUT, "max_workers": 12},
     )
     report = tmp_path / "results.json"
-    result = _run(tool, job, _env(db, vault, captures), "--retries", "2", "--json", str(report))
+    result = _run(tool, job, lean_env(db, vault, captures), "--retries", "2", "--json", str(report))
 
     assert result.returncode == 1
     assert "Traceback" not in result.output
@@ -149,7 +140,7 @@ def test_huge_and_garbage_outputs_are_saved_clean(
             commands={"command": "enable,show running-config"},
             execution={"timeout": 120},
         )
-        result = run_cli("vcollector.run_job", "--job", str(job), "-y", env=_env(db, vault, captures))
+        result = run_cli("vcollector.run_job", "--job", str(job), "-y", env=lean_env(db, vault, captures))
         assert result.returncode == 0, result.output
     huge = (captures / "configs" / "huge.txt").read_bytes()
     assert len(huge) > 45_000_000
@@ -170,7 +161,7 @@ def test_changed_host_key_is_refused_and_named(tmp_path: Path) -> None:
             tmp_path / "assets.db", [AssetRow("edge-1", "cisco_ios", device.address)], fleet.port
         )
         job = write_job(tmp_path / "job.json", commands={"command": "show version"})
-        env = _env(db, vault.path, captures)
+        env = lean_env(db, vault.path, captures)
 
         strict_first = run_cli("vcollector.run_job", "--job", str(job), "-y", "--strict-host-keys", env=env)
         assert strict_first.returncode == 1
@@ -217,7 +208,7 @@ def test_interrupt_stops_promptly_and_leaves_no_partial_files(
         [AssetRow(n, "cisco_ios", device_address(100 + i)) for i, n in enumerate(FAULTS) if n in chosen],
         port=faulty[0].port,
     )
-    env = {**os.environ, **_env(db_small, vault, captures)}
+    env = {**os.environ, **lean_env(db_small, vault, captures)}
     process = subprocess.Popen(
         [
             sys.executable,

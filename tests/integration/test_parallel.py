@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, VAULT_PASSWORD, run_cli
-from tests.integration.conftest import write_job
+from tests.integration.conftest import lean_env, write_job
 from vcollector.simulation.assets import AssetRow, build_assets_db
 from vcollector.simulation.lean_fleet import PASSWORD, USERNAME, LeanDevice, LeanFleet, device_address
 from vcollector.vault import Credential, Vault
@@ -35,15 +35,6 @@ def lean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LeanFleet, 
         rows = [AssetRow(d.name, "cisco_ios", d.address) for d in devices]
         db = build_assets_db(base / "assets.db", rows, port=fleet.port)
         yield fleet, db, vault.path
-
-
-def _env(db: Path, vault: Path, captures: Path) -> dict[str, str]:
-    return {
-        "VCOLLECTOR_ASSETS_DB": str(db),
-        "VCOLLECTOR_VAULT": str(vault),
-        "VCOLLECTOR_CAPTURE_DIR": str(captures),
-        "VELOCITYCMDB_VAULT_PASS": VAULT_PASSWORD,
-    }
 
 
 def _normalised(stdout: str) -> list[str]:
@@ -73,7 +64,7 @@ def test_processes_give_the_same_results_as_one_process(
         else:
             args = ["vcollector.run_jobs_concurrent", "--jobs", str(job), str(job2)]
         result = run_cli(
-            *args, "-y", "--processes", processes, "--json", str(report), env=_env(db, vault, captures)
+            *args, "-y", "--processes", processes, "--json", str(report), env=lean_env(db, vault, captures)
         )
         assert result.returncode == 1, result.output  # p-locked fails
         assert "Traceback" not in result.output
@@ -103,7 +94,7 @@ def test_interrupt_with_worker_processes(lean: tuple[LeanFleet, Path, Path], tmp
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "vcollector.run_job", "--job", str(job), "-y", "--processes", "2"],
-        env={**os.environ, **_env(db, vault, captures)},
+        env={**os.environ, **lean_env(db, vault, captures)},
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
