@@ -103,7 +103,7 @@ def run_steps_in_processes(
     learnt: list[tuple[str, Any]] = []
     try:
         for payload in payloads:
-            child = _fork(payload) if hasattr(os, "fork") else _spawn(payload)
+            child = _fork(payload) if _can_fork() else _spawn(payload)
             children.append(child)
             reader = threading.Thread(
                 target=_read_results, args=(child.results, report, learnt), name="worker-results", daemon=True
@@ -118,6 +118,12 @@ def run_steps_in_processes(
     if host_keys is not None:
         for name, key in learnt:
             host_keys.remember(name, key)
+
+
+def _can_fork() -> bool:
+    """Fork on Linux (safe enough for a threaded parent there; macOS frameworks are not),
+    unless ``VCOLLECTOR_SPAWN_WORKERS=1`` asks for fresh interpreters."""
+    return sys.platform.startswith("linux") and os.environ.get("VCOLLECTOR_SPAWN_WORKERS") != "1"
 
 
 @dataclass

@@ -43,9 +43,11 @@ def _normalised(stdout: str) -> list[str]:
     return sorted(line for line in lines if not line.startswith("Total time"))
 
 
-@pytest.mark.parametrize("tool", ["run_job", "run_jobs_concurrent"])
+@pytest.mark.parametrize(
+    ("tool", "start"), [("run_job", "fork"), ("run_jobs_concurrent", "fork"), ("run_job", "spawn")]
+)
 def test_processes_give_the_same_results_as_one_process(
-    lean: tuple[LeanFleet, Path, Path], tmp_path: Path, tool: str
+    lean: tuple[LeanFleet, Path, Path], tmp_path: Path, tool: str, start: str
 ) -> None:
     fleet, db, vault = lean
     job = write_job(
@@ -63,9 +65,8 @@ def test_processes_give_the_same_results_as_one_process(
             args = ["vcollector.run_job", "--job", str(job)]
         else:
             args = ["vcollector.run_jobs_concurrent", "--jobs", str(job), str(job2)]
-        result = run_cli(
-            *args, "-y", "--processes", processes, "--json", str(report), env=lean_env(db, vault, captures)
-        )
+        env = {**lean_env(db, vault, captures), "VCOLLECTOR_SPAWN_WORKERS": "1" if start == "spawn" else "0"}
+        result = run_cli(*args, "-y", "--processes", processes, "--json", str(report), env=env)
         assert result.returncode == 1, result.output  # p-locked fails
         assert "Traceback" not in result.output
         outputs[processes] = (result.stdout, captures, json.loads(report.read_text()))
