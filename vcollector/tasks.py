@@ -141,8 +141,7 @@ PAGING_DISABLED_BY_NETMIKO = frozenset(
 )
 
 _UNPRIVILEGED_HINT = (
-    " (the session is not in privileged mode: add 'enable' to the job's commands, give the credential "
-    "an enable secret, or set device_types.requires_enable)"
+    " (the session is not in privileged mode and enable failed: check the credential's enable secret)"
 )
 
 
@@ -160,6 +159,38 @@ def _unprivileged(connection: Any) -> bool:
         return False
 
 
+ENABLE_RETRY_TIMEOUT = 10.0
+
+
+def _send(connection: Any, command: str, timeout: float) -> str:
+    try:
+        return str(connection.send_command(command, read_timeout=timeout))
+    except Exception as exc:
+        if _session_closed(connection):
+            lost = f"connection lost while running {command!r} (closed by the device)"
+            raise DeviceError(lost) from exc
+        raise DeviceError(describe_command_failure(exc, command, timeout)) from exc
+
+
+def _escalate(connection: Any, timeout: float) -> bool:
+    """Try privileged mode once (bounded in time); True when the session is now privileged.
+
+    Many logins land at privilege 1 where ``show running-config`` is refused; jobs written
+    for privilege-15 logins then fail for no reason a person cares about.
+    """
+    previous = getattr(connection, "read_timeout_override", None)
+    connection.read_timeout_override = min(timeout, ENABLE_RETRY_TIMEOUT)
+    try:
+        connection.enable()
+    except Exception:
+        with contextlib.suppress(Exception):
+            connection.write_channel(connection.RETURN)  # leave any "Password:" prompt
+        return False
+    finally:
+        connection.read_timeout_override = previous
+    return not _unprivileged(connection)
+
+
 def run_commands(
     connection: Any,
     commands: Sequence[str],
@@ -167,33 +198,36 @@ def run_commands(
     inter_command_time: float,
     enable_first: bool = False,
 ) -> str:
-    """Send ``commands`` on an open Netmiko session; returns the collected, cleaned output."""
+    """Send ``commands`` on an open Netmiko session; returns the collected, cleaned output.
+
+    A command the device rejects fails the whole list. When it was rejected because the
+    session is unprivileged, privileged mode is tried once (with the enable secret, else
+    the password) and the command repeated.
+    """
     if enable_first:
         _enable(connection)
     paging_done = getattr(connection, "device_type", None) in PAGING_DISABLED_BY_NETMIKO
     outputs: list[str] = []
     sent = 0
+    escalated = False
     for command in commands:
         if paging_done and is_paging_command(command):
             continue
         if sent and inter_command_time:
             time.sleep(inter_command_time)
         sent += 1
-        try:
-            if is_enable_command(command):
-                _enable(connection)
-                continue
-            output = str(connection.send_command(command, read_timeout=timeout))
-        except DeviceError:
-            raise
-        except Exception as exc:
-            if _session_closed(connection):
-                lost = f"connection lost while running {command!r} (closed by the device)"
-                raise DeviceError(lost) from exc
-            raise DeviceError(describe_command_failure(exc, command, timeout)) from exc
+        if is_enable_command(command):
+            _enable(connection)
+            continue
+        output = _send(connection, command, timeout)
         if is_paging_command(command):
             continue  # Netmiko has disabled paging already; some platforms reject the job's way
         refused = rejection(output)
+        if refused and not escalated and _unprivileged(connection):
+            escalated = True
+            if _escalate(connection, timeout):
+                output = _send(connection, command, timeout)
+                refused = rejection(output)
         if refused:
             hint = _UNPRIVILEGED_HINT if _unprivileged(connection) else ""
             raise CommandRejectedError(f"device rejected {command!r}: {refused}{hint}")

@@ -248,3 +248,46 @@ def test_interrupt_stops_promptly_and_leaves_no_partial_files(
     assert "hostname good-1" in (captures / "configs" / "good-1.txt").read_text()
     document = json.loads((tmp_path / "r.json").read_text())
     assert document["interrupted"] is True
+
+
+def test_failed_enable_explains_itself_within_a_bounded_time(
+    faulty: tuple[LeanFleet, Path, Path], tmp_path: Path
+) -> None:
+    _, db, _ = faulty
+    vault = Vault(tmp_path / "vault.db")
+    vault.init(VAULT_PASSWORD)
+    # No enable secret: the login password is tried, and the device wants another one.
+    vault.unlock(VAULT_PASSWORD).add(Credential("lab", USERNAME, PASSWORD), default=True)
+    job = write_job(
+        tmp_path / "job.json",
+        device_filter={"name_pattern": "enable-pw"},
+        commands={"command": "show running-config"},
+        execution={"timeout": 30},
+    )
+    started = time.monotonic()
+    result = run_cli(
+        "vcollector.run_job", "--job", str(job), "-y", env=lean_env(db, vault.path, tmp_path / "c")
+    )
+    assert result.returncode == 1
+    assert "device rejected 'show running-config'" in result.stdout
+    assert "enable failed: check the credential's enable secret" in result.stdout
+    assert time.monotonic() - started < 25  # the enable attempt is bounded, not the job's 30 s
+
+
+def test_wrong_enable_secret_fails_at_login_with_the_reason(
+    faulty: tuple[LeanFleet, Path, Path], tmp_path: Path
+) -> None:
+    _, db, _ = faulty
+    vault = Vault(tmp_path / "vault.db")
+    vault.init(VAULT_PASSWORD)
+    vault.unlock(VAULT_PASSWORD).add(
+        Credential("lab", USERNAME, PASSWORD, enable_secret="wrong"), default=True
+    )
+    job = write_job(
+        tmp_path / "job.json", device_filter={"name_pattern": "enable-pw"}, commands={"command": "show clock"}
+    )
+    result = run_cli(
+        "vcollector.run_job", "--job", str(job), "-y", env=lean_env(db, vault.path, tmp_path / "c")
+    )
+    assert result.returncode == 1
+    assert "enable-pw: could not enter enable mode (check the credential's enable secret)" in result.stdout

@@ -164,15 +164,16 @@ def test_rejected_command_fails_the_device_and_keeps_its_previous_capture(lab: L
     assert [p.name for p in previous.parent.iterdir()] == ["r1.txt"]
 
 
-def test_privileged_command_without_enable_explains_itself(lab: Lab, tmp_path: Path) -> None:
+def test_privileged_command_without_enable_enters_enable_once(lab: Lab, tmp_path: Path) -> None:
+    captures = tmp_path / "c"
     job = write_job(
         tmp_path / "job.json",
         device_filter={"name_pattern": "r2"},
         commands={"command": "show running-config"},
     )
-    result = run_job("--job", str(job), "-y", env=lab.env(lab.assets(tmp_path / "a.db"), tmp_path / "c"))
-    assert result.returncode == 1
-    assert "not in privileged mode" in result.stdout
+    result = run_job("--job", str(job), "-y", env=lab.env(lab.assets(tmp_path / "a.db"), captures))
+    assert result.returncode == 0, result.output
+    assert "hostname r2" in (captures / "configs" / "r2.txt").read_text()
 
 
 def test_device_without_address_is_named_and_fails(lab: Lab, tmp_path: Path) -> None:
