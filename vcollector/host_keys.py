@@ -17,7 +17,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,6 @@ class HostKeyCheck:
     name: str
     extras: dict[str, Any]
     owner: KnownHosts
-    _private: str | None = field(default=None, repr=False)
 
     def learn(self, netmiko_connection: Any) -> None:
         """Record the device's key after a successful login (first use)."""
@@ -98,7 +97,7 @@ class KnownHosts:
             one.save(private)
             extras.update(alt_host_keys=True, alt_key_file=private)
         try:
-            yield HostKeyCheck(name, extras, self, private)
+            yield HostKeyCheck(name, extras, self)
         finally:
             if private:
                 with contextlib.suppress(OSError):

@@ -159,11 +159,11 @@ def run_steps(
         nornir.run(task=collect_jobs, name="vcollector", steps=steps, options=options, report=report)
 
 
-def session_options(settings: RunSettings, limiter: Any = None) -> SessionOptions:
-    """The session options of a run (``limiter`` overrides the settings' one)."""
+def session_options(settings: RunSettings) -> SessionOptions:
+    """The session options of a run in this process."""
     return SessionOptions(
         retries=settings.retries,
-        session_limiter=limiter if limiter is not None else settings.session_limiter,
+        session_limiter=settings.session_limiter,
         session_log_dir=settings.session_log_dir,
         cancellation=settings.cancellation,
         host_keys=settings.host_keys,
