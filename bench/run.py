@@ -250,46 +250,24 @@ class Bench:
     def measure(self, tool: str) -> Measurement:
         self.fleet.stats()  # reset the device-side counts
         devices = self.args.devices
-        common = ["--db", str(self.db), "--vault", str(self.vault), "-y", "-q"]
-        if tool == "run_job":
-            report = self.work / "run_job.json"
-            wall, cpu, rss, _ = _run(
-                [
-                    sys.executable,
-                    "-m",
-                    "vcollector.run_job",
-                    "--job",
-                    str(self.job),
-                    *common,
-                    "--output-dir",
-                    str(self._fresh(tool)),
-                    "--json",
-                    str(report),
-                ],
-                self.env,
-            )
-            latencies, failed = _latencies_from_json(report)
-        elif tool in ("run_jobs_shared", "run_jobs_per_job"):
+        ours = {
+            "run_job": ["vcollector.run_job", "--job", str(self.job)],
+            "run_jobs_shared": ["vcollector.run_jobs_concurrent", "--jobs-dir", str(self.jobs_dir)],
+            "run_jobs_per_job": [
+                "vcollector.run_jobs_concurrent",
+                "--jobs-dir",
+                str(self.jobs_dir),
+                "--no-shared-sessions",
+            ],
+        }
+        if tool in ours:
             report = self.work / f"{tool}.json"
-            extra = ["--no-shared-sessions"] if tool == "run_jobs_per_job" else []
-            wall, cpu, rss, _ = _run(
-                [
-                    sys.executable,
-                    "-m",
-                    "vcollector.run_jobs_concurrent",
-                    "--jobs-dir",
-                    str(self.jobs_dir),
-                    *common,
-                    *extra,
-                    "--output-dir",
-                    str(self._fresh(tool)),
-                    "--json",
-                    str(report),
-                ],
-                self.env,
-            )
+            command = [sys.executable, "-m", *ours[tool], "--db", str(self.db), "--vault", str(self.vault)]
+            command += ["-y", "-q", "--output-dir", str(self._fresh(tool)), "--json", str(report)]
+            wall, cpu, rss, _ = _run(command, self.env)
             latencies, failed = _latencies_from_json(report)
-            devices *= 4
+            if tool != "run_job":
+                devices *= 4  # four jobs over the same devices
         elif tool == "nornir_script":
             wall, cpu, rss, out = _run(
                 [

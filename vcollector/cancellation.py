@@ -90,11 +90,10 @@ class Cancellation:
         with self._lock:
             sessions = list(self._sessions)
         for connection in sessions:
+            send_fin(connection)  # also wakes reads blocked on the socket at once
             client = getattr(connection, "remote_conn_pre", None)
             with contextlib.suppress(Exception):
                 if client is not None:
-                    # Wake reads blocked on the socket at once (see tasks.shutdown_socket).
-                    client.get_transport().sock.shutdown(socket.SHUT_RDWR)
                     client.close()
 
     def wait_for_writes(self, timeout: float) -> None:
@@ -103,6 +102,21 @@ class Cancellation:
         with self._lock:
             while self._writes and (remaining := deadline - time.monotonic()) > 0:
                 self._writes_done.wait(remaining)
+
+
+def send_fin(netmiko_connection: Any) -> None:
+    """End a Netmiko session's TCP connection now, before paramiko's close.
+
+    paramiko closes the socket while its reader thread may still sit in ``recv()``, which
+    delays the actual close by up to its poll interval: the per-device session slot would be
+    free while the device still saw the session.
+    """
+    client = getattr(netmiko_connection, "remote_conn_pre", None)
+    transport = client.get_transport() if client is not None else None
+    sock = getattr(transport, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def run_interruptibly(work: Callable[[], T], cancellation: Cancellation, grace: float = 5.0) -> T:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from vcollector.atomic_file import write_atomic
@@ -42,6 +43,7 @@ class CaptureTarget:
     base: Path
     job: Job
     timestamp: str
+    _inside: dict[Path, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def directory(self) -> Path:
@@ -58,11 +60,21 @@ class CaptureTarget:
             job_id=safe_part(self.job.id),
         )
         path = self.directory / rendered
-        base = self.base.resolve()
-        resolved = path.resolve()
-        if resolved == base or base not in resolved.parents:
-            raise CaptureError(f"capture path {path} would leave the capture directory {base}")
+        # The file name is one sanitised component; only its directory (the same for nearly
+        # every device) can lead elsewhere, e.g. through a symlink, so resolve that once.
+        parent = path.parent
+        inside = self._inside.get(parent)
+        if inside is None:
+            base = self._resolved_base
+            resolved = parent.resolve()
+            inside = self._inside[parent] = resolved == base or base in resolved.parents
+        if not inside or path.name in {"", ".", ".."}:
+            raise CaptureError(f"capture path {path} would leave the capture directory {self._resolved_base}")
         return path
+
+    @cached_property
+    def _resolved_base(self) -> Path:
+        return self.base.resolve()
 
 
 def write_capture(path: Path, text: str) -> int:

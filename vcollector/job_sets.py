@@ -63,7 +63,7 @@ def capture_clashes(plans: Sequence[JobPlan]) -> list[CaptureClash]:
                 path = plan.target.path_for(device.normalized_name, device.id)
             except CaptureError:
                 continue
-            writers[path.resolve()].append(plan.label)
+            writers[path].append(plan.label)
     grouped: dict[tuple[str, ...], list[Path]] = defaultdict(list)
     for path, labels in writers.items():
         if len(labels) > 1:

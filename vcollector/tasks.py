@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
@@ -23,7 +22,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from vcollector.cancellation import INTERRUPTED, Cancellation
+from vcollector.cancellation import INTERRUPTED, Cancellation, send_fin
 from vcollector.captures import CaptureTarget, safe_part, write_capture
 from vcollector.device_output import REPLACING_UTF8, clean_output, rejection
 from vcollector.errors import CommandRejectedError, DeviceError, VCollectorError
@@ -92,26 +91,11 @@ def _close(task: Task) -> None:
     """
     plugin = task.host.connections.get(CONNECTION)
     connection = getattr(plugin, "connection", None)
-    client = getattr(connection, "remote_conn_pre", None)
-    transport = client.get_transport() if client is not None else None
     if connection is not None:
         connection.cleanup = lambda *args, **kwargs: None
-    shutdown_socket(transport)
+        send_fin(connection)
     with contextlib.suppress(Exception):
         task.host.close_connection(CONNECTION)
-
-
-def shutdown_socket(transport: Any) -> None:
-    """Send the TCP FIN now, before paramiko's close.
-
-    paramiko closes the socket while its reader thread may still sit in ``recv()``, which
-    delays the actual close by up to its poll interval: the per-device session slot would be
-    free while the device still saw the session.
-    """
-    sock = getattr(transport, "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _enable(connection: Any) -> None:

@@ -37,6 +37,8 @@ from typing import Any
 
 import asyncssh
 
+from vcollector.simulation.fleet import free_port
+
 USERNAME = "admin"
 PASSWORD = "lean-pass"  # noqa: S105 - a simulated device's login, on loopback only
 ENABLE_SECRET = "lean-enable"  # noqa: S105
@@ -287,7 +289,7 @@ class LeanFleet:
 
     def __init__(self, devices: Sequence[LeanDevice], port: int = 0) -> None:
         self.devices = list(devices)
-        self.port = port or _free_port([device.address for device in self.devices])
+        self.port = port or free_port([device.address for device in self.devices])
         self.stats = DeviceStats()
         self.host_key = asyncssh.generate_private_key("ssh-ed25519")
         self._loop = asyncio.new_event_loop()
@@ -381,12 +383,6 @@ class LeanFleet:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _free_port(addresses: Sequence[str]) -> int:
-    from vcollector.simulation.fleet import free_port
-
-    return free_port(addresses)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
