@@ -7,7 +7,8 @@ the device is named. ``strict`` refuses keys that are not recorded yet.
 Paramiko's own "auto add" rewrites the whole file from each connection's copy, which loses
 entries when many sessions run at once and costs O(devices²) per run. So each connection
 gets a private file holding only its device's recorded key; keys learnt during the run are
-kept in memory and written once, atomically, by :meth:`KnownHosts.save`.
+kept in memory and appended once, atomically, by :meth:`KnownHosts.save` (every line
+the file had is kept as it was).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import paramiko
+from paramiko.hostkeys import HostKeyEntry, InvalidHostKey
 
 from vcollector.errors import VCollectorError
 from vcollector.home import vcollector_home
@@ -54,33 +56,48 @@ class HostKeyCheck:
 
 
 class KnownHosts:
-    """The known_hosts file of one run, shared by every connection of that run."""
+    """The known_hosts file of one run, shared by every connection of that run.
+
+    Looked up by name in a dict: paramiko's ``HostKeys.lookup`` scans every entry (and
+    builds a class) per call, which made remembering keys O(devices²), a quarter of the
+    client's CPU in a 300-device run. Hashed names (``|1|…``, as OpenSSH may write) are
+    matched by hashing, as paramiko does.
+    """
 
     def __init__(self, path: Path | None = None, *, strict: bool = False) -> None:
         self.path = path or default_known_hosts()
         self.strict = strict
         self._lock = threading.Lock()
-        self._keys: paramiko.HostKeys | None = None
-        self._learnt = False
+        self._by_name: dict[str, dict[str, paramiko.PKey]] | None = None
+        self._hashed: list[HostKeyEntry] = []
         self._new: list[tuple[str, paramiko.PKey]] = []
+        self._unsaved = False
 
-    def _loaded(self) -> paramiko.HostKeys:
-        if self._keys is None:
-            keys = paramiko.HostKeys()
-            if self.path.is_file():
-                try:
-                    keys.load(str(self.path))
-                except (OSError, paramiko.SSHException, ValueError) as exc:
-                    raise VCollectorError(f"cannot read known_hosts {self.path}: {exc}") from exc
-            self._keys = keys
-        return self._keys
+    def _index(self) -> dict[str, dict[str, paramiko.PKey]]:
+        if self._by_name is None:
+            self._by_name = {}
+            for entry in _read_entries(self.path):
+                for name in entry.hostnames:
+                    if name.startswith("|1|"):
+                        self._hashed.append(HostKeyEntry([name], entry.key))
+                    else:
+                        self._by_name.setdefault(name, {})[entry.key.get_name()] = entry.key
+        return self._by_name
+
+    def _keys_of(self, name: str) -> dict[str, paramiko.PKey]:
+        keys = dict(self._index().get(name, {}))
+        for entry in self._hashed:
+            hashed = entry.hostnames[0]
+            if paramiko.HostKeys.hash_host(name, hashed) == hashed:
+                keys.setdefault(entry.key.get_name(), entry.key)
+        return keys
 
     @contextlib.contextmanager
     def connection(self, address: str, port: int) -> Iterator[HostKeyCheck]:
         """Netmiko arguments that check this device's recorded key (if any)."""
         name = host_entry_name(address, port)
         with self._lock:
-            known = dict(self._loaded().lookup(name) or {})
+            known = self._keys_of(name)
         extras: dict[str, Any] = {
             "system_host_keys": False,
             "alt_host_keys": False,
@@ -90,11 +107,8 @@ class KnownHosts:
         if known:
             # Netmiko only reads host keys from a file: give it this device's entry alone.
             fd, private = tempfile.mkstemp(prefix=".known_host.", dir=_private_dir(self.path))
-            os.close(fd)
-            one = paramiko.HostKeys()
-            for key_type, key in known.items():
-                one.add(name, key_type, key)
-            one.save(private)
+            with os.fdopen(fd, "w") as handle:
+                handle.writelines(_line(name, key) for key in known.values())
             extras.update(alt_host_keys=True, alt_key_file=private)
         try:
             yield HostKeyCheck(name, extras, self)
@@ -106,11 +120,10 @@ class KnownHosts:
     def remember(self, name: str, key: paramiko.PKey) -> None:
         """Keep a newly seen key (in memory until :meth:`save`)."""
         with self._lock:
-            keys = self._loaded()
-            if key.get_name() not in (keys.lookup(name) or {}):
-                keys.add(name, key.get_name(), key)
-                self._learnt = True
+            if key.get_name() not in self._keys_of(name):
+                self._index().setdefault(name, {})[key.get_name()] = key
                 self._new.append((name, key))
+                self._unsaved = True
 
     def learnt(self) -> list[tuple[str, paramiko.PKey]]:
         """The keys first seen during this run."""
@@ -118,21 +131,65 @@ class KnownHosts:
             return list(self._new)
 
     def save(self) -> None:
-        """Write the file once, atomically, if this run learnt any key."""
+        """Append this run's new keys to the file, atomically, keeping every line it had.
+
+        The file is read again first, so keys another run saved meanwhile are kept.
+        """
         with self._lock:
-            if not self._learnt or self._keys is None:
+            if not self._unsaved:
                 return
-            fd, staged = tempfile.mkstemp(prefix=".known_hosts.", dir=_private_dir(self.path))
-            os.close(fd)
             try:
-                self._keys.save(staged)
+                current = self.path.read_text(encoding="utf-8", errors="replace")
+            except FileNotFoundError:
+                current = ""
+            except OSError as exc:
+                raise VCollectorError(f"cannot read known_hosts {self.path}: {exc.strerror or exc}") from exc
+            present = {
+                (name, entry.key.get_name()) for entry in _parse(current) for name in entry.hostnames
+            }
+            added = [_line(name, key) for name, key in self._new if (name, key.get_name()) not in present]
+            if current and not current.endswith("\n"):
+                current += "\n"
+            fd, staged = tempfile.mkstemp(prefix=".known_hosts.", dir=_private_dir(self.path))
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(current + "".join(added))
                 os.replace(staged, self.path)
             except OSError as exc:
                 with contextlib.suppress(OSError):
                     Path(staged).unlink()
                 problem = exc.strerror or exc
                 raise VCollectorError(f"cannot update known_hosts {self.path}: {problem}") from exc
-            self._learnt = False
+            self._unsaved = False
+
+
+def _line(name: str, key: paramiko.PKey) -> str:
+    return f"{name} {key.get_name()} {key.get_base64()}\n"
+
+
+def _parse(text: str) -> Iterator[HostKeyEntry]:
+    """The usable entries of known_hosts text; lines paramiko cannot use are skipped, as
+    OpenSSH skips them (markers, unknown key types, damaged lines)."""
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith(("#", "@")):
+            continue
+        try:
+            entry = HostKeyEntry.from_line(line, number)
+        except (paramiko.SSHException, InvalidHostKey, ValueError):
+            continue
+        if entry is not None:
+            yield entry
+
+
+def _read_entries(path: Path) -> list[HostKeyEntry]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise VCollectorError(f"cannot read known_hosts {path}: {exc.strerror or exc}") from exc
+    return list(_parse(text))
 
 
 def _private_dir(path: Path) -> str:
