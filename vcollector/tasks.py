@@ -25,6 +25,7 @@ from nornir.core.task import Result, Task
 from vcollector.cancellation import INTERRUPTED, Cancellation, send_fin
 from vcollector.captures import CaptureTarget, safe_part, write_capture
 from vcollector.device_output import REPLACING_UTF8, clean_output, rejection
+from vcollector.device_socket import open_tcp, routed_by_ssh_config
 from vcollector.errors import CommandRejectedError, DeviceError, VCollectorError
 from vcollector.failures import (
     describe_command_failure,
@@ -32,8 +33,9 @@ from vcollector.failures import (
     is_connect_failure,
     one_line,
 )
-from vcollector.host_keys import KnownHosts
+from vcollector.host_keys import HostKeyCheck, KnownHosts
 from vcollector.jobs import is_enable_command, is_paging_command
+from vcollector.netmiko_waits import Watch, watching
 from vcollector.planning import DeviceOutcome
 from vcollector.sessions import SessionLimiter
 
@@ -60,26 +62,61 @@ def _connection_extras(task: Task, timeout: float, session_log: Path | None) -> 
 
 
 def _open(
-    task: Task, timeout: float, retries: int, session_log: Path | None, host_keys: KnownHosts | None
+    task: Task,
+    timeout: float,
+    retries: int,
+    session_log: Path | None,
+    host_keys: KnownHosts | None,
+    watch: Watch,
 ) -> Any:
     attempt = 0
+    address, port = str(task.host.hostname), int(task.host.port or 22)
     while True:
         extras = _connection_extras(task, timeout, session_log)
         try:
-            if host_keys is None:
-                return task.host.open_connection(CONNECTION, task.nornir.config, extras=extras).connection
-            with host_keys.connection(str(task.host.hostname), int(task.host.port or 22)) as check:
-                connection = task.host.open_connection(
-                    CONNECTION, task.nornir.config, extras={**extras, **check.extras}
-                ).connection
-                check.learn(connection)
-                return connection
+            with host_keys.connection(address, port) if host_keys else nullcontext() as check:
+                if check is not None:
+                    extras.update(check.extras)
+                return _login(task, extras, timeout, watch, check)
         except Exception as exc:
             reason = describe_connect_failure(exc, timeout)
             if attempt >= retries or not is_connect_failure(reason):
                 raise DeviceError(reason) from exc
         attempt += 1
         time.sleep(RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
+
+
+def _login(
+    task: Task, extras: dict[str, Any], timeout: float, watch: Watch, check: HostKeyCheck | None
+) -> Any:
+    """Netmiko's own connect sequence (``BaseConnection._open``) on our TCP socket.
+
+    The steps are Netmiko's; between the SSH login and the session preparation the
+    session's channel is handed to ``watch``, so that preparation already wakes on data.
+    """
+    address, port = str(task.host.hostname), int(task.host.port or 22)
+    ssh_config = getattr(getattr(task.nornir.config, "ssh", None), "config_file", None)
+    sock = None
+    if not routed_by_ssh_config(address, port, ssh_config):
+        sock = open_tcp(address, port, timeout)
+        extras["sock"] = sock
+    try:
+        plugin = task.host.open_connection(
+            CONNECTION, task.nornir.config, extras={**extras, "auto_connect": False}
+        )
+        connection = plugin.connection
+        connection._modify_connection_params()
+        connection.establish_connection()
+        watch.attach(connection)
+        if check is not None:
+            check.learn(connection)
+        connection._try_session_preparation()
+        return connection
+    except BaseException:
+        _close(task)
+        if sock is not None:
+            sock.close()
+        raise
 
 
 def _close(task: Task) -> None:
@@ -239,9 +276,9 @@ def _session(task: Task, timeout: float, options: SessionOptions, session_log: P
     limiter = options.session_limiter
     slot = limiter.session(f"{task.host.hostname}:{task.host.port}") if limiter else nullcontext()
     stop = options.cancellation or Cancellation()
-    with slot:
+    with slot, watching() as watch:
         stop.check()
-        connection = _open(task, timeout, options.retries, session_log, options.host_keys)
+        connection = _open(task, timeout, options.retries, session_log, options.host_keys, watch)
         try:
             with stop.session(connection):
                 if task.host.data.get("enable_at_login"):
