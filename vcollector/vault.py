@@ -16,6 +16,7 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,18 +179,62 @@ class Vault:
             CredentialInfo(str(n), str(u), bool(d), bool(p), bool(k), bool(e)) for n, u, d, p, k, e in rows
         ]
 
-    def unlock(self, password: str) -> UnlockedVault:
-        """Check the password against the stored hash, then derive the key (once)."""
+    def _salt_and_hash(self) -> tuple[bytes, bytes]:
         with self._connect() as connection:
             meta = self._metadata(connection)
         try:
-            salt = base64.b64decode(meta["salt"], validate=True)
-            expected = base64.b64decode(meta["password_hash"], validate=True)
+            return base64.b64decode(meta["salt"], validate=True), base64.b64decode(
+                meta["password_hash"], validate=True
+            )
         except (KeyError, ValueError) as exc:
             raise VaultError(f"vault not initialized or damaged: {self.path}") from exc
-        if not hmac.compare_digest(_password_hash(password, salt), expected):
+
+    def begin_unlock(self, password: str) -> None:
+        """Start deriving the key in the background, for a later :meth:`unlock`.
+
+        The two PBKDF2 runs take ~0.35 s of OpenSSL, which releases the GIL: started before
+        the heavy imports, they cost a run no time. Problems are left to :meth:`unlock`.
+        """
+        try:
+            salt, expected = self._salt_and_hash()
+        except VaultError:
+            return
+        slot = (self.path.resolve(), password, salt, expected)
+        future: Future[bytes | None] = Future()
+        with _early_lock:
+            if slot in _early:
+                return
+            _early[slot] = future
+
+        def derive() -> None:
+            try:
+                future.set_result(_checked_key(password, salt, expected))
+            except BaseException as exc:  # handed to unlock(), which raises it
+                future.set_exception(exc)
+
+        threading.Thread(target=derive, name="vault-key", daemon=True).start()
+
+    def unlock(self, password: str) -> UnlockedVault:
+        """Check the password against the stored hash, then derive the key (once)."""
+        salt, expected = self._salt_and_hash()
+        with _early_lock:
+            early = _early.pop((self.path.resolve(), password, salt, expected), None)
+        key = early.result() if early is not None else _checked_key(password, salt, expected)
+        if key is None:
             raise VaultError("invalid vault password")
-        return UnlockedVault(self, Fernet(_fernet_key(password, salt)), salt)
+        return UnlockedVault(self, Fernet(key), salt)
+
+
+# Keys being derived ahead of need, by (vault, password, salt, stored hash).
+_early: dict[tuple[Path, str, bytes, bytes], Future[bytes | None]] = {}
+_early_lock = threading.Lock()
+
+
+def _checked_key(password: str, salt: bytes, expected: bytes) -> bytes | None:
+    """The Fernet key, or None when ``password`` does not match the stored hash."""
+    if not hmac.compare_digest(_password_hash(password, salt), expected):
+        return None
+    return _fernet_key(password, salt)
 
 
 def _ensure_enable_column(connection: sqlite3.Connection, *, alter: bool = True) -> bool:

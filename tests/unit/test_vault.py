@@ -127,6 +127,33 @@ def test_change_password_reencrypts(vault: Vault) -> None:
     assert (again.password, again.enable_secret) == ("pw", "en")
 
 
+def test_key_derived_ahead_is_the_same_key(vault: Vault) -> None:
+    vault.unlock(PASSWORD).add(Credential("lab", "admin", "pw"), default=True)
+    vault.begin_unlock(PASSWORD)
+    assert vault.unlock(PASSWORD).get("lab").password == "pw"
+    vault.begin_unlock("not the password")
+    with pytest.raises(VaultError, match="invalid vault password"):
+        vault.unlock("not the password")
+
+
+def test_key_derived_ahead_is_not_used_after_a_password_change(vault: Vault) -> None:
+    vault.unlock(PASSWORD).add(Credential("lab", "admin", "pw"), default=True)
+    vault.begin_unlock(PASSWORD)
+    vault.unlock(PASSWORD).change_password("a new password")  # consumes the early key
+    vault.begin_unlock("a new password")
+    Vault(vault.path).unlock("a new password").change_password(PASSWORD)  # salt and hash change
+    with pytest.raises(VaultError, match="invalid vault password"):
+        vault.unlock("a new password")
+    assert vault.unlock(PASSWORD).get("lab").password == "pw"
+
+
+def test_begin_unlock_leaves_problems_to_unlock(tmp_path: Path) -> None:
+    missing = Vault(tmp_path / "none.db")
+    missing.begin_unlock(PASSWORD)  # silent
+    with pytest.raises(VaultError, match="vault not found"):
+        missing.unlock(PASSWORD)
+
+
 def test_corrupted_row_is_reported_not_raised_raw(vault: Vault) -> None:
     vault.unlock(PASSWORD).add(Credential("lab", "admin", "pw"))
     db = sqlite3.connect(vault.path)

@@ -8,6 +8,7 @@ import typer
 
 from vcollector import __version__
 from vcollector.cli import inventory, vault
+from vcollector.cli.common import run_and_exit
 from vcollector.cli.run_job import run_job
 from vcollector.cli.run_jobs import run_jobs_concurrent, spread_multi_value_options
 
@@ -32,4 +33,4 @@ def version() -> None:
 
 def main() -> None:
     """Entry point of the ``vcollector`` console script."""
-    app(args=spread_multi_value_options(sys.argv[1:]), prog_name="vcollector")
+    run_and_exit(app, "vcollector", spread_multi_value_options(sys.argv[1:]))

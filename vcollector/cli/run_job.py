@@ -38,6 +38,8 @@ def run_job(
     common.configure_output()
     common.setup_logging(debug)
     common.warn_command_line_password(vault_pass)
+    if not dry_run:
+        common.begin_vault_unlock(vault, vault_pass)
     reporter = Reporter(quiet=quiet)
     timestamp = run_timestamp()
     try:
@@ -93,4 +95,4 @@ app.command(help=run_job.__doc__)(run_job)
 
 def main() -> None:
     """Entry point of ``python -m vcollector.run_job``."""
-    app(prog_name="python -m vcollector.run_job")
+    common.run_and_exit(app, "python -m vcollector.run_job")

@@ -73,6 +73,8 @@ def run_jobs_concurrent(
     common.configure_output()
     common.setup_logging(debug)
     common.warn_command_line_password(vault_pass)
+    if not dry_run:
+        common.begin_vault_unlock(vault, vault_pass)
     if not jobs and jobs_dir is None:
         common.fail("give job files with --jobs or a directory with --jobs-dir")
     reporter = Reporter(quiet=quiet)
@@ -165,4 +167,6 @@ def main() -> None:
     """Entry point of ``python -m vcollector.run_jobs_concurrent``."""
     import sys
 
-    app(args=spread_multi_value_options(sys.argv[1:]), prog_name="python -m vcollector.run_jobs_concurrent")
+    common.run_and_exit(
+        app, "python -m vcollector.run_jobs_concurrent", spread_multi_value_options(sys.argv[1:])
+    )
