@@ -135,14 +135,37 @@ def _close(task: Task) -> None:
         task.host.close_connection(CONNECTION)
 
 
+# Set on a Netmiko connection once it is in privileged mode: a job's ``enable`` after the
+# login already entered it would cost one more prompt check (a round trip) per device.
+_PRIVILEGED = "_vcollector_privileged"
+
+
 def _enable(connection: Any) -> None:
     """Privileged mode; Netmiko's ``enable()`` checks first and is a no-op where there is none."""
+    if getattr(connection, _PRIVILEGED, False):
+        return
     try:
         connection.enable()
     except (AttributeError, NotImplementedError):
         return
     except ValueError as exc:
         raise DeviceError("could not enter enable mode (check the credential's enable secret)") from exc
+    setattr(connection, _PRIVILEGED, True)
+
+
+def _is_disable_command(command: str) -> bool:
+    return command.lower().split()[:1] == ["disable"]
+
+
+def _disable(connection: Any, command: str, timeout: float) -> None:
+    """Leave privileged mode the way Netmiko does (the prompt changes, so not send_command)."""
+    try:
+        connection.exit_enable_mode(exit_command=command.strip())
+    except (AttributeError, NotImplementedError):
+        pass
+    except Exception as exc:
+        raise DeviceError(describe_command_failure(exc, command, timeout)) from exc
+    setattr(connection, _PRIVILEGED, False)
 
 
 # Netmiko drivers whose session preparation already switches paging off: a job's own
@@ -209,7 +232,9 @@ def _escalate(connection: Any, timeout: float) -> bool:
         return False
     finally:
         connection.read_timeout_override = previous
-    return not _unprivileged(connection)
+    privileged = not _unprivileged(connection)
+    setattr(connection, _PRIVILEGED, privileged)
+    return privileged
 
 
 def run_commands(
@@ -239,6 +264,9 @@ def run_commands(
         sent += 1
         if is_enable_command(command):
             _enable(connection)
+            continue
+        if _is_disable_command(command):
+            _disable(connection, command, timeout)
             continue
         output = _send(connection, command, timeout)
         if is_paging_command(command):

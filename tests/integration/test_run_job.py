@@ -9,9 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import HOSTNAME_LINE, Lab, config_job, run_job, write_job
+from tests.conftest import VAULT_PASSWORD
+from tests.integration.conftest import HOSTNAME_LINE, Lab, config_job, lean_env, run_job, write_job
 from tests.unit.test_vault import make_legacy_vault
-from vcollector.simulation.assets import AssetRow
+from vcollector.simulation.assets import AssetRow, build_assets_db
+from vcollector.simulation.lean_fleet import (
+    ENABLE_SECRET,
+    PASSWORD,
+    USERNAME,
+    LeanDevice,
+    LeanFleet,
+    device_address,
+)
+from vcollector.vault import Credential, Vault
 
 PROMPT = re.compile(r"^[\w.@-]+\s?[>#]\s*$|[>#]\s*(show|enable|terminal)", re.MULTILINE)
 
@@ -252,3 +262,32 @@ def test_json_results_match_the_captures_on_disk(lab: Lab, tmp_path: Path) -> No
     assert by_name["locked-out"]["status"] == "failed"
     assert by_name["locked-out"]["reason"].startswith("authentication failed")
     assert by_name["locked-out"]["capture_path"] is None
+
+
+@pytest.mark.parametrize(
+    ("commands", "enables", "shows"),
+    [
+        # the login entered enable already (the credential has an enable secret)
+        ("enable,show running-config", 1, 1),
+        # privilege dropped by the job: its next enable is really sent
+        ("enable,show running-config,disable,enable,show running-config", 2, 2),
+    ],
+)
+def test_enable_is_sent_only_when_the_session_is_not_privileged(
+    tmp_path: Path, commands: str, enables: int, shows: int
+) -> None:
+    device = LeanDevice("e1", device_address(120), behaviour="enable_password")
+    vault = Vault(tmp_path / "vault.db")
+    vault.init(VAULT_PASSWORD)
+    vault.unlock(VAULT_PASSWORD).add(
+        Credential("lab", USERNAME, PASSWORD, enable_secret=ENABLE_SECRET), default=True
+    )
+    job = write_job(tmp_path / "job.json", commands={"command": commands})
+    with LeanFleet([device]) as fleet:
+        db = build_assets_db(tmp_path / "a.db", [AssetRow("e1", "cisco_ios", device.address)], port=fleet.port)
+        result = run_job("--job", str(job), "-y", env=lean_env(db, vault.path, tmp_path / "c"))
+        sent = fleet.stats.commands
+    assert result.returncode == 0, result.output
+    assert sent["e1", "enable"] == enables
+    assert sent["e1", "show running-config"] == shows  # never refused, so never repeated
+    assert (tmp_path / "c" / "configs" / "e1.txt").read_text().count("hostname e1") == shows

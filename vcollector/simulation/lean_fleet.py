@@ -100,17 +100,18 @@ class LeanDevice:
 
 @dataclass
 class DeviceStats:
-    """What the device side saw: TCP connections, password attempts, sessions."""
+    """What the device side saw: TCP connections, password attempts, sessions, commands."""
 
     connections: Counter[str] = field(default_factory=Counter)
     auth_attempts: Counter[str] = field(default_factory=Counter)
     logins: Counter[str] = field(default_factory=Counter)
     current: Counter[str] = field(default_factory=Counter)
     peak: Counter[str] = field(default_factory=Counter)
+    commands: Counter[tuple[str, str]] = field(default_factory=Counter)  # (device, command)
 
     def reset(self) -> None:
         """Forget every count but the live sessions."""
-        for counter in (self.connections, self.auth_attempts, self.logins, self.peak):
+        for counter in (self.connections, self.auth_attempts, self.logins, self.peak, self.commands):
             counter.clear()
 
 
@@ -185,9 +186,12 @@ class _LineReader:
 
 
 class _Shell:
-    def __init__(self, device: LeanDevice, process: asyncssh.SSHServerProcess[bytes]) -> None:
+    def __init__(
+        self, device: LeanDevice, process: asyncssh.SSHServerProcess[bytes], stats: DeviceStats
+    ) -> None:
         self.device = device
         self.process = process
+        self.stats = stats
         self.reader = _LineReader(process)
         self.enabled = False
 
@@ -206,6 +210,8 @@ class _Shell:
             if line is None:
                 return
             command = line.decode("utf-8", errors="replace").strip()
+            if command:
+                self.stats.commands[self.device.name, command] += 1
             if command in {"exit", "quit", "logout"}:
                 return
             if not await self.answer(command):
@@ -302,7 +308,7 @@ class LeanFleet:
 
         async def handle(process: asyncssh.SSHServerProcess[bytes]) -> None:
             try:
-                await _Shell(device, process).run()
+                await _Shell(device, process, self.stats).run()
             except (asyncssh.Error, ConnectionError, BrokenPipeError):
                 pass
             finally:
