@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from vcollector.cli.run_jobs import main
+import sys
+
+from vcollector.cli import head_start
 
 if __name__ == "__main__":
+    head_start.begin(sys.argv[1:])
+    from vcollector.cli.run_jobs import main
+
     main()
