@@ -45,19 +45,23 @@ class CaptureTarget:
     timestamp: str
     _inside: dict[Path, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    @property
+    @cached_property
     def directory(self) -> Path:
         """``<base>/<output_directory>``."""
         return self.base / self.job.output_directory
 
+    @cached_property
+    def _same_for_every_device(self) -> dict[str, str]:
+        return {
+            "timestamp": self.timestamp,
+            "capture_type": safe_part(self.job.capture_type),
+            "job_id": safe_part(self.job.id),
+        }
+
     def path_for(self, device_name: str, device_id: int) -> Path:
         """The capture path of one device; refuses anything that would leave the base."""
         rendered = self.job.storage.filename_pattern.format(
-            device_name=safe_part(device_name),
-            device_id=device_id,
-            timestamp=self.timestamp,
-            capture_type=safe_part(self.job.capture_type),
-            job_id=safe_part(self.job.id),
+            device_name=safe_part(device_name), device_id=device_id, **self._same_for_every_device
         )
         path = self.directory / rendered
         # The file name is one sanitised component; only its directory (the same for nearly
