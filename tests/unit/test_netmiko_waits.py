@@ -8,9 +8,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import netmiko.base_connection
+import pytest
 from paramiko.buffered_pipe import BufferedPipe
 
-from vcollector.netmiko_waits import SETTLE_SECONDS, watching
+from vcollector import netmiko_waits
+from vcollector.netmiko_waits import watching
 
 
 def _channel() -> Any:
@@ -54,11 +56,14 @@ def test_a_reply_ends_a_polling_sleep() -> None:
     assert 0.015 < slept < 0.5
 
 
-def test_a_stream_keeps_the_whole_slice() -> None:
+def test_a_stream_keeps_the_whole_slice(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A pause longer than the settle time ends the sleep; a wide one keeps a busy test
+    # machine's scheduling hiccups from looking like the end of the stream.
+    monkeypatch.setattr(netmiko_waits, "SETTLE_SECONDS", 0.03)
     channel = _channel()
     with watching() as watch:
         watch.attach(SimpleNamespace(remote_conn=channel))
-        feeder = _feed_later(channel, [b"x" * 100] * 400, gap=SETTLE_SECONDS / 4, delay=0)  # > 0.2 s
+        feeder = _feed_later(channel, [b"x" * 100] * 200, gap=0.001, delay=0)  # > 0.2 s of data
         slept = read_until_pattern(0.1)
         feeder.join()
     assert slept >= 0.095
