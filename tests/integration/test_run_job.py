@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 from pathlib import Path
@@ -291,3 +292,23 @@ def test_enable_is_sent_only_when_the_session_is_not_privileged(
     assert sent["e1", "enable"] == enables
     assert sent["e1", "show running-config"] == shows  # never refused, so never repeated
     assert (tmp_path / "c" / "configs" / "e1.txt").read_text().count("hostname e1") == shows
+
+
+def test_a_host_the_ssh_config_routes_is_reached_through_it(tmp_path: Path) -> None:
+    """assets.db holds a name only the user's ssh config resolves (HostName): it still works."""
+    device = LeanDevice("aliased", device_address(121))
+    vault = Vault(tmp_path / "vault.db")
+    vault.init(VAULT_PASSWORD)
+    vault.unlock(VAULT_PASSWORD).add(Credential("lab", USERNAME, PASSWORD), default=True)
+    ssh_dir = Path(os.environ["HOME"]) / ".ssh"
+    ssh_dir.mkdir(exist_ok=True)
+    (ssh_dir / "config").write_text(f"Host router-behind-alias.invalid\n  HostName {device.address}\n")
+    job = write_job(tmp_path / "job.json", commands={"command": "enable,show running-config"})
+    with LeanFleet([device]) as fleet:
+        rows = [AssetRow("aliased", "cisco_ios", "router-behind-alias.invalid")]
+        db = build_assets_db(tmp_path / "a.db", rows, port=fleet.port)
+        result = run_job("--job", str(job), "-y", env=lean_env(db, vault.path, tmp_path / "c"))
+        logins = fleet.stats.logins["aliased"]
+    assert result.returncode == 0, result.output
+    assert logins == 1
+    assert "hostname aliased" in (tmp_path / "c" / "configs" / "aliased.txt").read_text()
