@@ -9,11 +9,15 @@ sessions.
 Inside :func:`watching`, once :meth:`Watch.attach` has been given the session, those
 sleeps end once the device has sent data on that session's channel and paused: the
 paramiko transport thread sets an event when data arrives (``BufferedPipe.set_event``,
-paramiko's hook for exactly this). Only sleeps that Netmiko's ``base_connection`` makes on the
-watching thread, from the reading loops listed in ``_POLLING``, change; every other
-sleep (``find_prompt``'s settle time, config-set pacing, lock waits), every other thread
-and every other Netmiko user in the process keep the real ``time.sleep``. A closed
-channel keeps its event set, so sleeps then fall back to the clock rather than spin.
+paramiko's hook for exactly this). Each run of a Netmiko reading loop ends at most one
+sleep early: once output is flowing, the loop keeps Netmiko's own pace, so a long or
+trickling output is not re-joined and re-searched after every packet.
+
+Only sleeps that Netmiko's ``base_connection`` makes on the watching thread, from the
+reading loops listed in ``_POLLING``, change; every other sleep (``find_prompt``'s settle
+time, config-set pacing, lock waits), every other thread and every other Netmiko user in
+the process keep the real ``time.sleep``. A closed channel keeps its event set, so sleeps
+then fall back to the clock rather than spin.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class Watch:
     def __init__(self) -> None:
         self.event = threading.Event()
         self.channel: Any = None
+        self._woken: Any = None  # the Netmiko loop (its frame) whose sleep last ended early
 
     def attach(self, connection: Any) -> None:
         """Start waking on ``connection``'s SSH channel (after ``establish_connection``)."""
@@ -61,20 +66,23 @@ class Watch:
             buffer.set_event(self.event)
             self.channel = channel
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float, loop: Any = None) -> None:
         """Up to ``seconds``; less when data arrives and then pauses (a reply is complete).
 
-        Data that keeps coming (a long output) keeps the whole slice, so Netmiko reads it in
-        big pieces as before: waking per packet would make it re-join and re-search a
-        growing output thousands of times. A closed channel gets the plain clock.
+        Data that keeps coming keeps the whole slice, and so does a ``loop`` (a Netmiko
+        frame) that already woke early once: Netmiko then reads a long output in big pieces
+        as before, instead of re-joining and re-searching it after every packet. A closed
+        channel gets the plain clock.
         """
         channel = self.channel
-        if channel is None or channel.closed or channel.eof_received:
+        streaming = loop is not None and loop is self._woken
+        if channel is None or channel.closed or channel.eof_received or streaming:
             time.sleep(seconds)
             return
         deadline = time.monotonic() + seconds
         if not self.event.wait(seconds):
             return
+        self._woken = loop
         buffer = channel.in_buffer
         size = len(buffer)
         while (remaining := deadline - time.monotonic()) > 0:
@@ -97,10 +105,11 @@ class _NetmikoClock:
     @staticmethod
     def sleep(seconds: float) -> None:
         watch: Watch | None = getattr(_local, "watch", None)
-        if watch is None or seconds <= 0 or sys._getframe(1).f_code.co_name not in _POLLING:
+        caller = sys._getframe(1)
+        if watch is None or seconds <= 0 or caller.f_code.co_name not in _POLLING:
             time.sleep(seconds)
         else:
-            watch.sleep(seconds)
+            watch.sleep(seconds, caller)
 
 
 _install_lock = threading.Lock()

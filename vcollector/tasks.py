@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
@@ -25,7 +26,7 @@ from nornir.core.task import Result, Task
 from vcollector.cancellation import INTERRUPTED, Cancellation, send_fin
 from vcollector.captures import CaptureTarget, safe_part, write_capture
 from vcollector.device_output import REPLACING_UTF8, clean_output, rejection
-from vcollector.device_socket import open_tcp, routed_by_ssh_config
+from vcollector.device_socket import Route, open_tcp, route
 from vcollector.errors import CommandRejectedError, DeviceError, VCollectorError
 from vcollector.failures import (
     describe_command_failure,
@@ -70,14 +71,17 @@ def _open(
     watch: Watch,
 ) -> Any:
     attempt = 0
-    address, port = str(task.host.hostname), int(task.host.port or 22)
+    extras = _connection_extras(task, timeout, session_log)
+    ssh_config = extras.get("ssh_config_file", getattr(task.nornir.config.ssh, "config_file", None))
+    target = route(str(task.host.hostname), int(task.host.port or 22), ssh_config)
     while True:
         extras = _connection_extras(task, timeout, session_log)
         try:
-            with host_keys.connection(address, port) if host_keys else nullcontext() as check:
+            # Keyed by where the SSH connection really goes: that is the name paramiko checks.
+            with host_keys.connection(target.host, target.port) if host_keys else nullcontext() as check:
                 if check is not None:
                     extras.update(check.extras)
-                return _login(task, extras, timeout, watch, check)
+                return _login(task, extras, timeout, watch, check, target)
         except Exception as exc:
             reason = describe_connect_failure(exc, timeout)
             if attempt >= retries or not is_connect_failure(reason):
@@ -87,29 +91,31 @@ def _open(
 
 
 def _login(
-    task: Task, extras: dict[str, Any], timeout: float, watch: Watch, check: HostKeyCheck | None
+    task: Task,
+    extras: dict[str, Any],
+    timeout: float,
+    watch: Watch,
+    check: HostKeyCheck | None,
+    target: Route,
 ) -> Any:
-    """Netmiko's own connect sequence (``BaseConnection._open``) on our TCP socket.
+    """Netmiko's own connect sequence (``BaseConnection._open``), on our TCP socket.
 
     The steps are Netmiko's; between the SSH login and the session preparation the
     session's channel is handed to ``watch``, so that preparation already wakes on data.
     """
-    address, port = str(task.host.hostname), int(task.host.port or 22)
-    ssh_config = getattr(getattr(task.nornir.config, "ssh", None), "config_file", None)
+    options = {**extras, "auto_connect": False}
+    connection = task.host.open_connection(CONNECTION, task.nornir.config, extras=options).connection
     sock = None
-    if not routed_by_ssh_config(address, port, ssh_config):
-        sock = open_tcp(address, port, timeout)
-        extras["sock"] = sock
     try:
-        plugin = task.host.open_connection(
-            CONNECTION, task.nornir.config, extras={**extras, "auto_connect": False}
-        )
-        connection = plugin.connection
+        if target.direct and connection.protocol == "ssh":
+            sock = connection.sock = open_tcp(target.host, target.port, timeout)
         connection._modify_connection_params()
         connection.establish_connection()
         watch.attach(connection)
         if check is not None:
             check.learn(connection)
+        # A failed preparation disconnects: without the config-mode probe (another timeout).
+        connection.cleanup = lambda *args, **kwargs: None
         connection._try_session_preparation()
         return connection
     except BaseException:
@@ -153,8 +159,13 @@ def _enable(connection: Any) -> None:
     setattr(connection, _PRIVILEGED, True)
 
 
+# ``disable`` / ``disable 1`` leave privileged mode; "disable clipaging" (EXOS paging) and
+# the like are ordinary commands.
+_DISABLE = re.compile(r"disable(\s+\d+)?", re.IGNORECASE)
+
+
 def _is_disable_command(command: str) -> bool:
-    return command.lower().split()[:1] == ["disable"]
+    return _DISABLE.fullmatch(command.strip()) is not None
 
 
 def _disable(connection: Any, command: str, timeout: float) -> None:

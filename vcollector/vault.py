@@ -197,7 +197,7 @@ class Vault:
         """
         try:
             salt, expected = self._salt_and_hash()
-        except VaultError:
+        except (VaultError, OSError):
             return
         slot = (self.path.resolve(), password, salt, expected)
         future: Future[bytes | None] = Future()

@@ -312,3 +312,6 @@ def test_a_host_the_ssh_config_routes_is_reached_through_it(tmp_path: Path) -> N
     assert result.returncode == 0, result.output
     assert logins == 1
     assert "hostname aliased" in (tmp_path / "c" / "configs" / "aliased.txt").read_text()
+    # recorded under the address SSH really went to: the name paramiko checks next time
+    known = (Path(os.environ["VCOLLECTOR_HOME"]) / "known_hosts").read_text()
+    assert known.startswith(f"[{device.address}]:{fleet.port} ")

@@ -69,6 +69,29 @@ def test_a_stream_keeps_the_whole_slice(monkeypatch: pytest.MonkeyPatch) -> None
     assert slept >= 0.095
 
 
+def send_command(seconds: float, channel: Any) -> list[float]:
+    """Sleeps twice in one run, like Netmiko's reading loop of that name, with data each time."""
+    slept = []
+    for _ in range(2):
+        channel.in_buffer.feed(b"more output\r\n")
+        started = time.monotonic()
+        netmiko.base_connection.time.sleep(seconds)
+        slept.append(time.monotonic() - started)
+        channel.in_buffer.read(1 << 20)  # what Netmiko's read does
+    return slept
+
+
+def test_a_loop_ends_one_sleep_early_then_keeps_netmikos_pace() -> None:
+    channel = _channel()
+    with watching() as watch:
+        watch.attach(SimpleNamespace(remote_conn=channel))
+        first, second = send_command(0.2, channel)
+        again, _ = send_command(0.2, channel)  # a new run of the loop: early again
+    assert first < 0.1
+    assert second >= 0.195
+    assert again < 0.1
+
+
 def test_settle_sleeps_other_threads_and_closed_channels_keep_the_clock() -> None:
     channel = _channel()
     channel.in_buffer.feed(b"data already waiting")
