@@ -57,6 +57,7 @@ class Measurement:
     failed: int
     latencies_ms: list[float] = field(default_factory=list)
     logins: int = 0
+    round_number: int = 0
 
     @property
     def rate(self) -> float:
@@ -329,6 +330,16 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def _per_round_ratios(measurements: list[Measurement], tool: str, baseline: str) -> list[float]:
+    rates: dict[tuple[int, str], float] = {(m.round_number, m.tool): m.rate for m in measurements}
+    rounds = sorted({m.round_number for m in measurements})
+    return [
+        round(rates[number, tool] / rates[number, baseline], 2)
+        for number in rounds
+        if (number, tool) in rates and (number, baseline) in rates
+    ]
+
+
 def summarise(measurements: list[Measurement]) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     for tool in TOOLS:
@@ -351,11 +362,17 @@ def summarise(measurements: list[Measurement]) -> dict[str, Any]:
     ours, nornir, raw = (
         summary.get(name, {}).get("devices_per_s") for name in ("run_job", "nornir_script", "asyncssh_raw")
     )
-    ratios: dict[str, float] = {}
+    ratios: dict[str, Any] = {}
     if ours and nornir:
         ratios["run_job_vs_nornir_script"] = round(ours / nornir, 2)
     if ours and raw:
         ratios["run_job_vs_asyncssh_raw"] = round(ours / raw, 2)
+    # The same ratios within each round (the tools ran minutes apart at most): steadier when
+    # the machine's speed drifts between rounds.
+    for baseline in ("nornir_script", "asyncssh_raw"):
+        paired = _per_round_ratios(measurements, "run_job", baseline)
+        if paired:
+            ratios[f"run_job_vs_{baseline}_per_round"] = paired
     shared, per_job = summary.get("run_jobs_shared"), summary.get("run_jobs_per_job")
     if shared and per_job:
         ratios["shared_vs_per_job_wall"] = round(shared["wall_s"] / per_job["wall_s"], 2)
@@ -424,6 +441,7 @@ def main() -> None:
             order = tools[round_number % len(tools) :] + tools[: round_number % len(tools)]
             for tool in order:
                 measurement = bench.measure(tool)
+                measurement.round_number = round_number
                 measurements.append(measurement)
                 print(
                     f"  round {round_number + 1} {tool:17} {measurement.rate:7.1f} devices/s "
