@@ -133,34 +133,57 @@ class KnownHosts:
     def save(self) -> None:
         """Append this run's new keys to the file, atomically, keeping every line it had.
 
-        The file is read again first, so keys another run saved meanwhile are kept.
+        Under an exclusive lock, the file is read again first: keys that another run (a
+        cron job overlapping this one) saved meanwhile are kept, not overwritten.
         """
         with self._lock:
             if not self._unsaved:
                 return
-            try:
-                current = self.path.read_text(encoding="utf-8", errors="replace")
-            except FileNotFoundError:
-                current = ""
-            except OSError as exc:
-                raise VCollectorError(f"cannot read known_hosts {self.path}: {exc.strerror or exc}") from exc
-            present = {
-                (name, entry.key.get_name()) for entry in _parse(current) for name in entry.hostnames
-            }
-            added = [_line(name, key) for name, key in self._new if (name, key.get_name()) not in present]
-            if current and not current.endswith("\n"):
-                current += "\n"
-            fd, staged = tempfile.mkstemp(prefix=".known_hosts.", dir=_private_dir(self.path))
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(current + "".join(added))
-                os.replace(staged, self.path)
-            except OSError as exc:
-                with contextlib.suppress(OSError):
-                    Path(staged).unlink()
-                problem = exc.strerror or exc
-                raise VCollectorError(f"cannot update known_hosts {self.path}: {problem}") from exc
+            with _exclusive(self.path):
+                self._append_new_keys()
             self._unsaved = False
+
+    def _append_new_keys(self) -> None:
+        try:
+            current = self.path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            current = ""
+        except OSError as exc:
+            raise VCollectorError(f"cannot read known_hosts {self.path}: {exc.strerror or exc}") from exc
+        present = {(name, entry.key.get_name()) for entry in _parse(current) for name in entry.hostnames}
+        added = [_line(name, key) for name, key in self._new if (name, key.get_name()) not in present]
+        if current and not current.endswith("\n"):
+            current += "\n"
+        fd, staged = tempfile.mkstemp(prefix=".known_hosts.", dir=_private_dir(self.path))
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(current + "".join(added))
+            os.replace(staged, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                Path(staged).unlink()
+            problem = exc.strerror or exc
+            raise VCollectorError(f"cannot update known_hosts {self.path}: {problem}") from exc
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold ``<path>.lock`` exclusively (where the OS has ``flock``; elsewhere, no lock)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    lock_path = Path(_private_dir(path)) / f".{path.name}.lock"
+    try:
+        handle = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError as exc:
+        raise VCollectorError(f"cannot lock known_hosts {path}: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
 
 
 def _line(name: str, key: paramiko.PKey) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import paramiko
@@ -66,7 +67,7 @@ def test_save_appends_new_keys_and_keeps_every_line(tmp_path: Path, keys: list[p
     assert _line("10.0.0.7", keys[2]) in text
     assert text.endswith(_line("[10.0.0.2]:830", keys[1]))
     assert text.count(keys[1].get_base64()) == 1
-    assert not list(tmp_path.glob(".known_hosts.*"))
+    assert [p.name for p in tmp_path.glob(".known_hosts.*")] == [".known_hosts.lock"]  # no temp file left
 
 
 def test_save_without_new_keys_leaves_the_file_alone(tmp_path: Path, keys: list[paramiko.PKey]) -> None:
@@ -94,3 +95,23 @@ def test_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
     known = KnownHosts(path)
     with pytest.raises(VCollectorError, match="cannot read known_hosts"), known.connection("10.0.0.1", 22):
         pass
+
+
+def test_runs_saving_at_once_keep_each_others_keys(tmp_path: Path, keys: list[paramiko.PKey]) -> None:
+    path = tmp_path / "known_hosts"
+    runs = [KnownHosts(path) for _ in range(16)]
+    for number, run in enumerate(runs):
+        run.remember(f"10.0.1.{number}", keys[number % len(keys)])
+    start = threading.Barrier(len(runs))
+
+    def save(run: KnownHosts) -> None:
+        start.wait()
+        run.save()
+
+    threads = [threading.Thread(target=save, args=(run,)) for run in runs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    names = {line.split()[0] for line in path.read_text().splitlines()}
+    assert names == {f"10.0.1.{number}" for number in range(16)}
