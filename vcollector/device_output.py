@@ -32,8 +32,10 @@ _REJECTIONS = re.compile(
     r")",
     re.IGNORECASE,
 )
-# Rejections come first; a long output is only checked at its top.
+# Rejections come first; a long output is only checked at its top (its first lines, within
+# its first characters: a 50 MB output is not split into lines for this).
 _LINES_CHECKED = 6
+_HEAD_CHARS = 16_384
 
 
 # Netmiko decodes with errors="ignore", which silently drops undecodable bytes. Sessions
@@ -83,7 +85,7 @@ def clean_output(text: str) -> str:
 def rejection(output: str) -> str | None:
     """The device's error line when ``output`` says the command was rejected, else None."""
     checked = 0
-    for line in output.splitlines():
+    for line in output[:_HEAD_CHARS].splitlines():
         if not line.strip() or set(line.strip()) <= {"^"}:
             continue
         if _REJECTIONS.match(line):
