@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,12 @@ from vcollector.errors import VaultError
 from vcollector.vault import Credential, Vault
 
 PASSWORD = "head-start-pass"
+
+
+@pytest.fixture(autouse=True)
+def _collector_back_on() -> Iterator[None]:
+    yield
+    gc.enable()
 
 
 def test_options_are_read_in_both_spellings() -> None:
@@ -30,6 +38,9 @@ def test_unlock_after_a_head_start_is_the_same_unlock(
     vault.unlock(PASSWORD).add(Credential("lab", "admin", "pw"), default=True)
     monkeypatch.setenv("VCOLLECTOR_VAULT_PASS", PASSWORD)
     head_start.begin(["--job", "j.json", "--vault", str(vault.path), *extra])
+    assert gc.isenabled() == bool(extra)  # paused while a run loads
+    head_start.loaded()
+    assert gc.isenabled()
     assert vault.unlock(PASSWORD).get(None).password == "pw"
     head_start.begin(["--job", "j.json", "--vault", str(vault.path), "--vault-pass", "wrong-pass"])
     with pytest.raises(VaultError, match="invalid vault password"):

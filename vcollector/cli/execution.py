@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 
 from vcollector.cancellation import Interrupted, run_interruptibly
+from vcollector.cli import head_start
 from vcollector.errors import VCollectorError
 from vcollector.planning import DeviceOutcome, JobPlan, JobResult, RunRecorder, RunSettings
 from vcollector.report import Reporter
@@ -45,6 +46,7 @@ def run_plans(
     job_lines: bool,
 ) -> list[JobResult]:
     """Execute ``plans``; on Ctrl-C/SIGTERM report what completed and exit 130."""
+    head_start.loaded()
     recorder = RunRecorder(plans)
     started = datetime.now(timezone.utc)
 
