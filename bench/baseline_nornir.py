@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nornir import InitNornir
-from nornir.core.inventory import Defaults, Groups, Host, Hosts, Inventory
+from nornir.core.inventory import ConnectionOptions, Defaults, Groups, Host, Hosts, Inventory
 from nornir.core.plugins.inventory import InventoryPluginRegister
 from nornir.core.task import Result, Task
 from nornir_netmiko.tasks import netmiko_send_command
@@ -38,10 +38,10 @@ class ListInventory:
                 port=device["port"],
                 platform=device["platform"],
                 defaults=defaults,
+                connection_options={
+                    "netmiko": ConnectionOptions(extras={"secret": self.secret, "fast_cli": True})
+                },
             )
-            hosts[device["name"]].connection_options["netmiko"] = __import__(
-                "nornir.core.inventory", fromlist=["ConnectionOptions"]
-            ).ConnectionOptions(extras={"secret": self.secret, "fast_cli": True})
         return Inventory(hosts=hosts, groups=Groups(), defaults=defaults)
 
 

@@ -19,6 +19,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +74,16 @@ class KnownHosts:
         self._new: list[tuple[str, paramiko.PKey]] = []
         self._unsaved = False
 
+    @cached_property
+    def _directory(self) -> str:
+        """The file's directory (created 0700 once), for its temp and lock files."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return str(self.path.parent)
+
     def _index(self) -> dict[str, dict[str, paramiko.PKey]]:
         if self._by_name is None:
             self._by_name = {}
-            for entry in _read_entries(self.path):
+            for entry in _parse(_read_text(self.path)):
                 for name in entry.hostnames:
                     if name.startswith("|1|"):
                         self._hashed.append(HostKeyEntry([name], entry.key))
@@ -106,7 +113,7 @@ class KnownHosts:
         private = None
         if known:
             # Netmiko only reads host keys from a file: give it this device's entry alone.
-            fd, private = tempfile.mkstemp(prefix=".known_host.", dir=_private_dir(self.path))
+            fd, private = tempfile.mkstemp(prefix=".known_host.", dir=self._directory)
             with os.fdopen(fd, "w") as handle:
                 handle.writelines(_line(name, key) for key in known.values())
             extras.update(alt_host_keys=True, alt_key_file=private)
@@ -139,22 +146,17 @@ class KnownHosts:
         with self._lock:
             if not self._unsaved:
                 return
-            with _exclusive(self.path):
+            with _exclusive(self._directory, self.path.name):
                 self._append_new_keys()
             self._unsaved = False
 
     def _append_new_keys(self) -> None:
-        try:
-            current = self.path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            current = ""
-        except OSError as exc:
-            raise VCollectorError(f"cannot read known_hosts {self.path}: {exc.strerror or exc}") from exc
+        current = _read_text(self.path)
         present = {(name, entry.key.get_name()) for entry in _parse(current) for name in entry.hostnames}
         added = [_line(name, key) for name, key in self._new if (name, key.get_name()) not in present]
         if current and not current.endswith("\n"):
             current += "\n"
-        fd, staged = tempfile.mkstemp(prefix=".known_hosts.", dir=_private_dir(self.path))
+        fd, staged = tempfile.mkstemp(prefix=".known_hosts.", dir=self._directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(current + "".join(added))
@@ -167,18 +169,19 @@ class KnownHosts:
 
 
 @contextlib.contextmanager
-def _exclusive(path: Path) -> Iterator[None]:
-    """Hold ``<path>.lock`` exclusively (where the OS has ``flock``; elsewhere, no lock)."""
+def _exclusive(directory: str, name: str) -> Iterator[None]:
+    """Hold ``<directory>/.<name>.lock`` exclusively (where the OS has ``flock``; elsewhere,
+    no lock)."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         yield
         return
-    lock_path = Path(_private_dir(path)) / f".{path.name}.lock"
+    lock_path = Path(directory) / f".{name}.lock"
     try:
         handle = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
     except OSError as exc:
-        raise VCollectorError(f"cannot lock known_hosts {path}: {exc.strerror or exc}") from exc
+        raise VCollectorError(f"cannot lock known_hosts in {directory}: {exc.strerror or exc}") from exc
     try:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
@@ -205,16 +208,11 @@ def _parse(text: str) -> Iterator[HostKeyEntry]:
             yield entry
 
 
-def _read_entries(path: Path) -> list[HostKeyEntry]:
+def _read_text(path: Path) -> str:
+    """The file's text; empty when there is no file yet."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        return path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
-        return []
+        return ""
     except OSError as exc:
         raise VCollectorError(f"cannot read known_hosts {path}: {exc.strerror or exc}") from exc
-    return list(_parse(text))
-
-
-def _private_dir(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return str(path.parent)

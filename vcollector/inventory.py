@@ -79,9 +79,13 @@ class AssetsDBInventory:
         return inventory_from_devices(self.devices())
 
 
-def host_entries(devices: list[DeviceRecord]) -> list[tuple[str, DeviceRecord, str | None]]:
+# A device as a Nornir host: its host name, the device, and why it cannot be reached (if so).
+HostEntry = tuple[str, DeviceRecord, "str | None"]
+
+
+def host_entries(devices: list[DeviceRecord]) -> list[HostEntry]:
     """Host name and problem of each device; a duplicate normalized name becomes a problem."""
-    entries: list[tuple[str, DeviceRecord, str | None]] = []
+    entries: list[HostEntry] = []
     owners: dict[str, DeviceRecord] = {}
     for device in devices:
         problem = device.problem
@@ -97,7 +101,7 @@ def host_entries(devices: list[DeviceRecord]) -> list[tuple[str, DeviceRecord, s
     return entries
 
 
-def inventory_from_entries(entries: list[tuple[str, DeviceRecord, str | None]]) -> Inventory:
+def inventory_from_entries(entries: list[HostEntry]) -> Inventory:
     """A Nornir inventory of already-named hosts (no I/O)."""
     defaults = Defaults()
     hosts = Hosts()

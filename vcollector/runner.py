@@ -26,7 +26,7 @@ from nornir_netmiko.connections import CONNECTION_NAME, Netmiko
 from vcollector.assets_db import DeviceRecord
 from vcollector.credentials import apply_credential
 from vcollector.errors import VCollectorError
-from vcollector.inventory import host_entries, inventory_from_entries
+from vcollector.inventory import HostEntry, host_entries, inventory_from_entries
 from vcollector.planning import (
     DeviceCallback,
     DeviceOutcome,
@@ -104,9 +104,6 @@ class _Tracker:
                 missing = len(self.plans[index].devices) - len(self._outcomes[index])
                 self._complete(index, f"{missing} device(s) reported no result")
         return [result for result in self._results if result is not None]
-
-
-HostEntry = tuple[str, DeviceRecord, "str | None"]
 
 
 def build_work(plans: Sequence[JobPlan], save: bool) -> tuple[list[HostEntry], dict[str, list[JobStep]]]:

@@ -71,11 +71,11 @@ def _open(
     watch: Watch,
 ) -> Any:
     attempt = 0
-    extras = _connection_extras(task, timeout, session_log)
-    ssh_config = extras.get("ssh_config_file", getattr(task.nornir.config.ssh, "config_file", None))
+    base_extras = _connection_extras(task, timeout, session_log)
+    ssh_config = base_extras.get("ssh_config_file", getattr(task.nornir.config.ssh, "config_file", None))
     target = route(str(task.host.hostname), int(task.host.port or 22), ssh_config)
     while True:
-        extras = _connection_extras(task, timeout, session_log)
+        extras = dict(base_extras)
         try:
             # Keyed by where the SSH connection really goes: that is the name paramiko checks.
             with host_keys.connection(target.host, target.port) if host_keys else nullcontext() as check:
@@ -105,6 +105,10 @@ def _login(
     """
     options = {**extras, "auto_connect": False}
     connection = task.host.open_connection(CONNECTION, task.nornir.config, extras=options).connection
+    # Netmiko's disconnect() first asks the device whether it is in config mode (one more
+    # round trip, or a whole timeout when preparation failed) before sending ``exit``; a
+    # collector never enters config mode, and closing the channel ends the session the same.
+    connection.cleanup = lambda *args, **kwargs: None
     sock = None
     try:
         if target.direct and connection.protocol == "ssh":
@@ -114,8 +118,6 @@ def _login(
         watch.attach(connection)
         if check is not None:
             check.learn(connection)
-        # A failed preparation disconnects: without the config-mode probe (another timeout).
-        connection.cleanup = lambda *args, **kwargs: None
         connection._try_session_preparation()
         return connection
     except BaseException:
@@ -126,16 +128,10 @@ def _login(
 
 
 def _close(task: Task) -> None:
-    """Close the session without Netmiko's polite exit dance.
-
-    Netmiko's ``disconnect()`` first asks the device whether it is in config mode (one more
-    round trip per device) before sending ``exit``; a collector never enters config mode,
-    and closing the SSH channel ends the VTY session just the same.
-    """
+    """Close the session (without Netmiko's exit dance: see :func:`_login`)."""
     plugin = task.host.connections.get(CONNECTION)
     connection = getattr(plugin, "connection", None)
     if connection is not None:
-        connection.cleanup = lambda *args, **kwargs: None
         send_fin(connection)
     with contextlib.suppress(Exception):
         task.host.close_connection(CONNECTION)
@@ -253,7 +249,6 @@ def run_commands(
     commands: Sequence[str],
     timeout: float,
     inter_command_time: float,
-    enable_first: bool = False,
 ) -> str:
     """Send ``commands`` on an open Netmiko session; returns the collected, cleaned output.
 
@@ -261,8 +256,6 @@ def run_commands(
     session is unprivileged, privileged mode is tried once (with the enable secret, else
     the password) and the command repeated.
     """
-    if enable_first:
-        _enable(connection)
     paging_done = getattr(connection, "device_type", None) in PAGING_DISABLED_BY_NETMIKO
     outputs: list[str] = []
     sent = 0

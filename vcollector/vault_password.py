@@ -58,6 +58,19 @@ def forget(vault_path: Path) -> bool:
     return True
 
 
+def given_or_env(given: str | None, extra_env: str | None = None) -> tuple[str, str] | None:
+    """The password from ``--vault-pass`` or the environment, and its source; no keyring
+    lookup and no prompt."""
+    if given:
+        return given, "--vault-pass"
+    names = [*ENV_VARIABLES, *([extra_env] if extra_env and extra_env not in ENV_VARIABLES else [])]
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value, name
+    return None
+
+
 def resolve(
     vault_path: Path,
     given: str | None = None,
@@ -66,13 +79,9 @@ def resolve(
     interactive: bool | None = None,
 ) -> tuple[str, str]:
     """The vault password and where it came from; a clear error when there is none."""
-    if given:
-        return given, "--vault-pass"
-    names = [*ENV_VARIABLES, *([extra_env] if extra_env and extra_env not in ENV_VARIABLES else [])]
-    for name in names:
-        value = os.environ.get(name)
-        if value:
-            return value, name
+    at_hand = given_or_env(given, extra_env)
+    if at_hand:
+        return at_hand
     remembered = from_keyring(vault_path)
     if remembered:
         return remembered, "keyring"

@@ -176,19 +176,6 @@ def warn_command_line_password(given: str | None) -> None:
         )
 
 
-def begin_vault_unlock(vault_path: Path | None, given_password: str | None) -> None:
-    """Start deriving the vault key now, if the password is already at hand (option or env).
-
-    The derivation then overlaps with loading the job, assets.db and the SSH libraries;
-    :func:`unlock_credential` later finds it done. Nothing is reported here.
-    """
-    password = given_password or next(
-        (os.environ[name] for name in vault_password.ENV_VARIABLES if os.environ.get(name)), None
-    )
-    if password:
-        Vault(vault_path).begin_unlock(password)
-
-
 def unlock_credential(
     vault_path: Path | None,
     given_password: str | None,

@@ -18,10 +18,10 @@ The entry modules call :func:`begin` first thing; this module imports nothing he
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Sequence
+from pathlib import Path
 
-from vcollector.vault_password import ENV_VARIABLES
+from vcollector.vault_password import given_or_env
 
 _NO_RUN = frozenset({"--help", "-h", "--dry-run"})
 
@@ -40,13 +40,23 @@ def begin(argv: Sequence[str]) -> None:
     if not argv or _NO_RUN.intersection(argv):
         return
     gc.disable()
-    password = _option(argv, "--vault-pass") or next(
-        (os.environ[name] for name in ENV_VARIABLES if os.environ.get(name)), None
-    )
-    if password:
+    begin_vault_unlock(_option(argv, "--vault"), _option(argv, "--vault-pass"))
+
+
+_begun: set[tuple[str | None, str]] = set()
+
+
+def begin_vault_unlock(vault_path: str | Path | None, given_password: str | None) -> None:
+    """Start deriving the vault key now, if the password is at hand (option or env); once."""
+    at_hand = given_or_env(given_password)
+    if at_hand is None:
+        return
+    key = (str(vault_path) if vault_path else None, at_hand[0])
+    if key not in _begun:
+        _begun.add(key)
         from vcollector.vault import Vault
 
-        Vault(_option(argv, "--vault")).begin_unlock(password)
+        Vault(vault_path).begin_unlock(at_hand[0])
 
 
 def loaded() -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vcollector.cli import common
+from vcollector.cli import common, head_start
 from vcollector.cli.execution import prefetch_runner, run_plans
 from vcollector.errors import VCollectorError
 from vcollector.jobs import load_job
@@ -39,7 +39,7 @@ def run_job(
     common.setup_logging(debug)
     common.warn_command_line_password(vault_pass)
     if not dry_run:
-        common.begin_vault_unlock(vault, vault_pass)
+        head_start.begin_vault_unlock(vault, vault_pass)  # begun already under python -m
     reporter = Reporter(quiet=quiet)
     timestamp = run_timestamp()
     try:

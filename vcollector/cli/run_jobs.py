@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from vcollector.cli import common
+from vcollector.cli import common, head_start
 from vcollector.cli.execution import prefetch_runner, run_plans
 from vcollector.errors import InventoryError, VCollectorError
 from vcollector.job_sets import capture_clashes, expand_job_paths
@@ -74,7 +74,7 @@ def run_jobs_concurrent(
     common.setup_logging(debug)
     common.warn_command_line_password(vault_pass)
     if not dry_run:
-        common.begin_vault_unlock(vault, vault_pass)
+        head_start.begin_vault_unlock(vault, vault_pass)  # begun already under python -m
     if not jobs and jobs_dir is None:
         common.fail("give job files with --jobs or a directory with --jobs-dir")
     reporter = Reporter(quiet=quiet)
