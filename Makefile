@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install vcollector with the test/demo extras
 
 demo: $(STAMP) ## Run the main job end to end against a simulated fleet (scratch folder .demo/)
-	$(BIN)/python -m vcollector.simulation.demo
+	$(BIN)/python -m vcollector_sim.demo
 
 test: $(STAMP) ## Run every test (unit, then integration against simulated fleets)
 	$(BIN)/python -m pytest

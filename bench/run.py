@@ -34,10 +34,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from vcollector.simulation.assets import AssetRow, build_assets_db
-from vcollector.simulation.fleet import free_port
-from vcollector.simulation.lean_fleet import ENABLE_SECRET, PASSWORD, USERNAME, device_address
-from vcollector.vault import Credential, Vault
+from vcollector.credentials.vault import Credential, Vault
+from vcollector_sim.assets import AssetRow, build_assets_db
+from vcollector_sim.fleet import free_port
+from vcollector_sim.lean_fleet import ENABLE_SECRET, PASSWORD, USERNAME, device_address
 
 REPO = Path(__file__).resolve().parent.parent
 VAULT_PASS = "bench-vault-pass"
@@ -77,7 +77,7 @@ class Fleet:
                 [
                     sys.executable,
                     "-m",
-                    "vcollector.simulation.lean_fleet",
+                    "vcollector_sim.lean_fleet",
                     "--devices",
                     str(count),
                     "--first",

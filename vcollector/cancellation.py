@@ -1,28 +1,21 @@
-"""Stopping a run promptly on Ctrl-C or SIGTERM, without partial files.
+"""Stopping a run promptly, without partial files: one token shared by every task of a run.
 
-The runs execute in worker threads; the main thread waits interruptibly. On a signal it
-cancels: devices not started yet are skipped, open SSH sessions are closed (which ends
-their reads at once), and the main thread waits only for capture writes in progress.
+Whoever owns the process (the CLI on Ctrl-C or SIGTERM, a worker on its parent's request)
+calls :meth:`Cancellation.cancel`: devices not started yet are skipped, open sessions are
+closed by the closers their transport registered (which ends their reads at once), and
+capture writes in progress are awaited. No signal handling here: that is the CLI's.
 """
 
 from __future__ import annotations
 
 import contextlib
-import signal
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
 
 from vcollector.errors import DeviceError
 
-T = TypeVar("T")
 INTERRUPTED = "interrupted"
-
-
-class Interrupted(Exception):
-    """The run was stopped by Ctrl-C or SIGTERM."""
 
 
 class Cancellation:
@@ -31,7 +24,7 @@ class Cancellation:
     def __init__(self) -> None:
         self._event = threading.Event()
         self._lock = threading.Lock()
-        self._sessions: set[Any] = set()
+        self._sessions: dict[int, Callable[[], None]] = {}
         self._writes = 0
         self._writes_done = threading.Condition(self._lock)
         self._hooks: list[Callable[[], None]] = []
@@ -47,16 +40,17 @@ class Cancellation:
             raise DeviceError(INTERRUPTED)
 
     @contextlib.contextmanager
-    def session(self, connection: Any) -> Iterator[None]:
-        """Track an open Netmiko session so :meth:`cancel` can close it."""
+    def session(self, close: Callable[[], None]) -> Iterator[None]:
+        """Track an open session: :meth:`cancel` calls ``close`` (from another thread)."""
+        key = id(close)
         with self._lock:
-            self._sessions.add(connection)
+            self._sessions[key] = close
         try:
             self.check()
             yield
         finally:
             with self._lock:
-                self._sessions.discard(connection)
+                self._sessions.pop(key, None)
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -88,13 +82,10 @@ class Cancellation:
             with contextlib.suppress(Exception):
                 hook()
         with self._lock:
-            sessions = list(self._sessions)
-        for connection in sessions:
-            send_fin(connection)  # also wakes reads blocked on the socket at once
-            client = getattr(connection, "remote_conn_pre", None)
+            closers = list(self._sessions.values())
+        for close in closers:
             with contextlib.suppress(Exception):
-                if client is not None:
-                    client.close()
+                close()
 
     def wait_for_writes(self, timeout: float) -> None:
         """Wait (bounded) until no capture write is in progress."""
@@ -102,65 +93,3 @@ class Cancellation:
         with self._lock:
             while self._writes and (remaining := deadline - time.monotonic()) > 0:
                 self._writes_done.wait(remaining)
-
-
-def send_fin(netmiko_connection: Any) -> None:
-    """End a Netmiko session's TCP connection now, before paramiko's close.
-
-    paramiko closes the socket while its reader thread may still sit in ``recv()``, which
-    delays the actual close by up to its poll interval: the per-device session slot would be
-    free while the device still saw the session.
-    """
-    client = getattr(netmiko_connection, "remote_conn_pre", None)
-    transport = client.get_transport() if client is not None else None
-    sock = getattr(transport, "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-
-def run_interruptibly(work: Callable[[], T], cancellation: Cancellation, grace: float = 5.0) -> T:
-    """Run ``work`` in a thread; on SIGINT/SIGTERM cancel it and raise :class:`Interrupted`.
-
-    After cancelling, waits up to ``grace`` seconds for the work to wind down (sessions
-    closed, writes finished) so the caller can report what completed.
-    """
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = work()
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=target, name="vcollector-run", daemon=True)
-    previous = _raise_on_sigterm()
-    try:
-        worker.start()
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        cancellation.cancel()
-        worker.join(grace)
-        cancellation.wait_for_writes(grace)
-        raise Interrupted from None
-    finally:
-        _restore_sigterm(previous)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def _raise_on_sigterm() -> Any:
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGTERM, _on_sigterm)
-
-
-def _restore_sigterm(previous: Any) -> None:
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)

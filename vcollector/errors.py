@@ -48,3 +48,10 @@ class DeviceError(VCollectorError):
 
 class CommandRejectedError(DeviceError):
     """The device answered a command with an error message instead of output."""
+
+
+class Interrupted(VCollectorError):
+    """The run was stopped (Ctrl-C or SIGTERM) before it finished."""
+
+    def __init__(self) -> None:
+        super().__init__("interrupted")

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import VAULT_PASSWORD, CliResult, run_cli
-from vcollector.simulation.assets import AssetRow, build_assets_db
-from vcollector.simulation.fleet import FakeDevice, Fleet, FleetSpec, loopback_address
-from vcollector.vault import Credential, Vault
+from vcollector.credentials.vault import Credential, Vault
+from vcollector_sim.assets import AssetRow, build_assets_db
+from vcollector_sim.fleet import FakeDevice, Fleet, FleetSpec, loopback_address
 
 DEVICES = (
     ("r1", "cisco_ios", "IAD2", "access"),

@@ -17,8 +17,9 @@ import pytest
 
 from tests.conftest import REPO, VAULT_PASSWORD, CliResult, run_cli
 from tests.integration.conftest import lean_env, write_job
-from vcollector.simulation.assets import AssetRow, build_assets_db
-from vcollector.simulation.lean_fleet import (
+from vcollector.credentials.vault import Credential, Vault
+from vcollector_sim.assets import AssetRow, build_assets_db
+from vcollector_sim.lean_fleet import (
     ENABLE_SECRET,
     PASSWORD,
     USERNAME,
@@ -26,7 +27,6 @@ from vcollector.simulation.lean_fleet import (
     LeanFleet,
     device_address,
 )
-from vcollector.vault import Credential, Vault
 
 # name -> (behaviour, expected reason pattern or None for success)
 FAULTS: dict[str, tuple[str, str | None]] = {

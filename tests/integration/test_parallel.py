@@ -16,9 +16,9 @@ import pytest
 
 from tests.conftest import REPO, VAULT_PASSWORD, run_cli
 from tests.integration.conftest import lean_env, write_job
-from vcollector.simulation.assets import AssetRow, build_assets_db
-from vcollector.simulation.lean_fleet import PASSWORD, USERNAME, LeanDevice, LeanFleet, device_address
-from vcollector.vault import Credential, Vault
+from vcollector.credentials.vault import Credential, Vault
+from vcollector_sim.assets import AssetRow, build_assets_db
+from vcollector_sim.lean_fleet import PASSWORD, USERNAME, LeanDevice, LeanFleet, device_address
 
 DEVICES = 24
 

@@ -12,9 +12,10 @@ import pytest
 
 from tests.conftest import VAULT_PASSWORD
 from tests.integration.conftest import HOSTNAME_LINE, Lab, config_job, lean_env, run_job, write_job
-from tests.unit.test_vault import make_legacy_vault
-from vcollector.simulation.assets import AssetRow, build_assets_db
-from vcollector.simulation.lean_fleet import (
+from tests.unit.credentials.test_vault import make_legacy_vault
+from vcollector.credentials.vault import Credential, Vault
+from vcollector_sim.assets import AssetRow, build_assets_db
+from vcollector_sim.lean_fleet import (
     ENABLE_SECRET,
     PASSWORD,
     USERNAME,
@@ -22,7 +23,6 @@ from vcollector.simulation.lean_fleet import (
     LeanFleet,
     device_address,
 )
-from vcollector.vault import Credential, Vault
 
 PROMPT = re.compile(r"^[\w.@-]+\s?[>#]\s*$|[>#]\s*(show|enable|terminal)", re.MULTILINE)
 
@@ -136,7 +136,7 @@ def test_vault_made_by_the_earlier_tool_is_used(lab: Lab, tmp_path: Path) -> Non
     legacy = tmp_path / "collector.db"
     make_legacy_vault(legacy, "legacy-pass")
     # The legacy helper stores admin/s3cret; give it the fleet's real password instead.
-    from vcollector.vault import Credential, Vault
+    from vcollector.credentials.vault import Credential, Vault
 
     Vault(legacy).unlock("legacy-pass").add(
         Credential("lab", lab.fleet.spec.username, lab.fleet.spec.password), default=True, replace=True

@@ -11,9 +11,9 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.integration.conftest import write_job
-from vcollector.simulation.assets import AssetRow, build_assets_db
-from vcollector.simulation.lean_fleet import USERNAME, LeanDevice, LeanFleet, device_address
-from vcollector.vault import Credential, Vault
+from vcollector.credentials.vault import Credential, Vault
+from vcollector_sim.assets import AssetRow, build_assets_db
+from vcollector_sim.lean_fleet import USERNAME, LeanDevice, LeanFleet, device_address
 
 LOGIN = "Pw-s3cr3t-4711"
 ENABLE = "En-s3cr3t-0815"

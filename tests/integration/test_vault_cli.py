@@ -6,7 +6,7 @@ import stat
 from pathlib import Path
 
 from tests.conftest import run_cli
-from vcollector.vault import Vault
+from vcollector.credentials.vault import Vault
 
 
 def vault_cli(*args: str, **env: str) -> tuple[int, str]:

@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from vcollector import vault_password
+from vcollector.config.logging import setup_logging as setup_logging
+from vcollector.config.paths import debug_root, default_db_path
+from vcollector.credentials import password as vault_password
+from vcollector.credentials.vault import Credential, Vault
 from vcollector.errors import VCollectorError
-from vcollector.home import vcollector_home
-from vcollector.inventory import default_db_path
-from vcollector.jobs import Job
-from vcollector.vault import Credential, Vault
+from vcollector.jobs.model import Job
 
 if TYPE_CHECKING:
-    from vcollector.host_keys import KnownHosts
+    from vcollector.transport.host_keys import KnownHosts
 
 CredentialOption = Annotated[
     str | None,
@@ -100,21 +100,6 @@ def configure_output() -> None:
             reconfigure(errors="replace")
 
 
-def setup_logging(debug: bool) -> None:
-    """Logging once per process: warnings only, or everything under ``--debug``."""
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
-    # Netmiko and paramiko are chatty; their debug output is only for --debug, and the
-    # fake devices' servers (same process in tests) never belong in the user's output.
-    for name in ("paramiko", "netmiko", "nornir"):
-        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.CRITICAL)
-    logging.getLogger("fakenos").setLevel(logging.CRITICAL)
-
-
 def run_and_exit(app: typer.Typer, prog_name: str, args: list[str] | None = None) -> NoReturn:
     """Run a command line app, then leave without Python's interpreter teardown.
 
@@ -183,18 +168,17 @@ def unlock_credential(
     extra_env: str | None = None,
 ) -> Credential:
     """Unlock the vault once, pick the credential (``--credential`` > default), print who we are."""
-    from vcollector import credentials  # paramiko: only once a run needs it
+    from vcollector.credentials import store
 
     vault = Vault(vault_path)
     try:
         if not vault.path.is_file():
             raise VCollectorError(f"vault not found: {vault.path} (create one with: vcollector vault init)")
         password, _source = vault_password.resolve(vault.path, given_password, extra_env=extra_env)
-        unlocked = credentials.unlock(vault.path, password)
+        unlocked = store.unlock(vault.path, password)
         credential = unlocked.get(credential_name)
     except VCollectorError as exc:
         fail(str(exc))
-    credentials.activate(credential)
     typer.echo(f"Using credentials: {credential.name} (user: {credential.username})")
     return credential
 
@@ -203,7 +187,7 @@ def debug_log_dir(debug: bool, timestamp: str) -> Path | None:
     """Where ``--debug`` writes per-device Netmiko session logs (created 0700)."""
     if not debug:
         return None
-    path = vcollector_home() / "debug" / timestamp
+    path = debug_root() / timestamp
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
@@ -216,6 +200,6 @@ def job_credential(job: Job) -> str | None:
 
 def known_hosts(strict: bool) -> KnownHosts:
     """The run's known_hosts (paramiko is imported only when a run needs it)."""
-    from vcollector.host_keys import KnownHosts
+    from vcollector.transport.host_keys import KnownHosts
 
     return KnownHosts(strict=strict)

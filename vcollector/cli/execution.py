@@ -13,13 +13,15 @@ from pathlib import Path
 
 import typer
 
-from vcollector.cancellation import Interrupted, run_interruptibly
 from vcollector.cli import head_start
-from vcollector.errors import VCollectorError
-from vcollector.planning import DeviceOutcome, JobPlan, JobResult, RunRecorder, RunSettings
-from vcollector.report import Reporter
-from vcollector.results_json import results_document, write_results
-from vcollector.vault import Credential
+from vcollector.cli.signals import run_interruptibly
+from vcollector.collection.outcome import DeviceOutcome
+from vcollector.credentials.vault import Credential
+from vcollector.errors import Interrupted, VCollectorError
+from vcollector.run.plan import JobPlan, RunSettings
+from vcollector.run.results import JobResult, RunRecorder
+from vcollector.run.results_json import results_document, write_results
+from vcollector.ui.console import Reporter
 
 EXIT_INTERRUPTED = 130
 
@@ -30,7 +32,9 @@ def prefetch_runner() -> None:
     That overlaps with a keyring lookup or a password prompt; a key derived ahead
     (:mod:`vcollector.cli.head_start`) makes the unlock itself instant.
     """
-    threading.Thread(target=importlib.import_module, args=("vcollector.runner",), daemon=True).start()
+    threading.Thread(
+        target=importlib.import_module, args=("vcollector.run.backends.local",), daemon=True
+    ).start()
 
 
 def run_plans(
@@ -65,7 +69,7 @@ def run_plans(
         if job_lines:
             reporter.job_finished(result)
 
-    from vcollector.runner import execute_jobs  # Netmiko and Nornir load only when a run starts
+    from vcollector.run.backends.local import execute_jobs  # Netmiko and Nornir load only when a run starts
 
     try:
         results = run_interruptibly(

@@ -21,7 +21,7 @@ import gc
 from collections.abc import Sequence
 from pathlib import Path
 
-from vcollector.vault_password import given_or_env
+from vcollector.credentials.password import given_or_env
 
 _NO_RUN = frozenset({"--help", "-h", "--dry-run"})
 
@@ -54,7 +54,7 @@ def begin_vault_unlock(vault_path: str | Path | None, given_password: str | None
     key = (str(vault_path) if vault_path else None, at_hand[0])
     if key not in _begun:
         _begun.add(key)
-        from vcollector.vault import Vault
+        from vcollector.credentials.vault import Vault
 
         Vault(vault_path).begin_unlock(at_hand[0])
 

@@ -9,7 +9,7 @@ import typer
 
 from vcollector.cli import common
 from vcollector.errors import VCollectorError
-from vcollector.inventory import AssetsDBInventory
+from vcollector.inventory.plugin import AssetsDBInventory
 
 app = typer.Typer(
     help="Look at the assets.db inventory.",

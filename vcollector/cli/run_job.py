@@ -10,10 +10,10 @@ import typer
 from vcollector.cli import common, head_start
 from vcollector.cli.execution import prefetch_runner, run_plans
 from vcollector.errors import VCollectorError
-from vcollector.jobs import load_job
-from vcollector.planning import RunSettings, plan_job, run_timestamp
-from vcollector.report import Reporter
-from vcollector.sessions import SessionLimiter
+from vcollector.jobs.model import load_job
+from vcollector.run.plan import RunSettings, plan_job, run_timestamp
+from vcollector.transport.limits import SessionLimiter
+from vcollector.ui.console import Reporter
 
 
 def run_job(

@@ -11,11 +11,11 @@ import typer
 from vcollector.cli import common, head_start
 from vcollector.cli.execution import prefetch_runner, run_plans
 from vcollector.errors import InventoryError, VCollectorError
-from vcollector.job_sets import capture_clashes, expand_job_paths
-from vcollector.jobs import load_job
-from vcollector.planning import JobPlan, RunSettings, plan_job, run_timestamp
-from vcollector.report import Reporter
-from vcollector.sessions import DEFAULT_SESSIONS_PER_DEVICE, SessionLimiter
+from vcollector.jobs.model import load_job
+from vcollector.jobs.sets import expand_job_paths
+from vcollector.run.plan import JobPlan, RunSettings, capture_clashes, plan_job, run_timestamp
+from vcollector.transport.limits import DEFAULT_SESSIONS_PER_DEVICE, SessionLimiter
+from vcollector.ui.console import Reporter
 
 
 def run_jobs_concurrent(

@@ -10,10 +10,10 @@ from typing import Annotated
 
 import typer
 
-from vcollector import vault_password
 from vcollector.cli import common
+from vcollector.credentials import password as vault_password
+from vcollector.credentials.vault import Credential, UnlockedVault, Vault
 from vcollector.errors import VCollectorError
-from vcollector.vault import Credential, UnlockedVault, Vault
 
 app = typer.Typer(
     help="Manage the encrypted credential vault (~/.vcollector/collector.db).",

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vcollector.errors import VCollectorError
+from vcollector.inventory.records import DeviceRecord
+from vcollector.jobs.model import parse_job
+from vcollector.jobs.sets import expand_job_paths
+from vcollector.run.plan import JobPlan, capture_clashes
+from vcollector.storage.captures import CaptureTarget
+
+
+def _job_file(directory: Path, name: str) -> Path:
+    path = directory / name
+    path.write_text(json.dumps({"job_id": name, "commands": {"command": "x"}}))
+    return path
+
+
+def test_globs_are_expanded_sorted_and_deduplicated(tmp_path: Path) -> None:
+    b = _job_file(tmp_path, "b.json")
+    a = _job_file(tmp_path, "a.json")
+    found = expand_job_paths([str(tmp_path / "*.json"), str(a)], None)
+    assert found == [a, b]
+
+
+def test_jobs_dir_takes_json_files_sorted(tmp_path: Path) -> None:
+    _job_file(tmp_path, "z.json")
+    _job_file(tmp_path, "m.json")
+    (tmp_path / "notes.txt").write_text("x")
+    assert [p.name for p in expand_job_paths([], tmp_path)] == ["m.json", "z.json"]
+
+
+def test_unmatched_glob_and_missing_dir_are_errors(tmp_path: Path) -> None:
+    with pytest.raises(VCollectorError, match="no job file matches"):
+        expand_job_paths([str(tmp_path / "*.json")], None)
+    with pytest.raises(VCollectorError, match="jobs directory not found"):
+        expand_job_paths([], tmp_path / "missing")
+
+
+def _device(name: str, device_id: int) -> DeviceRecord:
+    return DeviceRecord(device_id, name, name, "127.0.0.2", 22, "cisco_ios", None, "Cisco", None, None, None)
+
+
+def test_clashing_capture_files_are_found(tmp_path: Path) -> None:
+    devices = [_device("r1", 1), _device("r2", 2)]
+
+    def plan(job_id: int, outdir: str, devs: list[DeviceRecord]) -> JobPlan:
+        job = parse_job({"job_id": job_id, "commands": {"command": "x", "output_directory": outdir}})
+        return JobPlan(Path(f"{job_id}.json"), job, devs, CaptureTarget(tmp_path, job, "t"))
+
+    clashes = capture_clashes(
+        [plan(301, "configs", devices), plan(302, "configs", devices), plan(303, "arp", devices)]
+    )
+    assert len(clashes) == 1
+    assert clashes[0].jobs == ("301", "302")
+    assert clashes[0].files == 2

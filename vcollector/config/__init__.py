@@ -1,0 +1,1 @@
+"""Where things live: the vcollector home, default paths and the environment variables."""

@@ -1,0 +1,1 @@
+"""Runs: plans, results, the results file, cancellation, and where sessions run (backends)."""

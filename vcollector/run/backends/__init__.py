@@ -1,0 +1,1 @@
+"""Where a run's device sessions execute: threads in this process, or worker processes."""

@@ -1,0 +1,100 @@
+"""Machine-readable results (``--json PATH``) for runbooks and monitoring.
+
+Written atomically, also when the run fails or is interrupted, so a reader never sees half
+a document. Never contains a secret: only names, addresses, reasons, times and paths.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from vcollector import __version__
+from vcollector.collection.outcome import DeviceOutcome
+from vcollector.errors import VCollectorError
+from vcollector.run.plan import JobPlan
+from vcollector.run.results import JobResult
+from vcollector.storage.atomic import write_atomic
+
+SCHEMA_VERSION = 1
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="milliseconds") if value else None
+
+
+def _device(outcome: DeviceOutcome) -> dict[str, Any]:
+    return {
+        "name": outcome.name,
+        "device_id": outcome.device_id,
+        "address": outcome.address,
+        "status": "success" if outcome.ok else "failed",
+        "reason": outcome.reason,
+        "started": _time(outcome.started),
+        "ended": _time(outcome.ended),
+        "elapsed_ms": outcome.elapsed_ms,
+        "capture_path": str(outcome.capture_path) if outcome.capture_path else None,
+        "capture_bytes": outcome.capture_bytes,
+    }
+
+
+def _job(result: JobResult) -> dict[str, Any]:
+    plan = result.plan
+    return {
+        "job_id": plan.label,
+        "file": str(plan.source),
+        "capture_type": plan.job.capture_type if plan.job else None,
+        "status": "success" if result.ok else "failed",
+        "error": result.error,
+        "started": _time(result.started),
+        "ended": _time(result.ended),
+        "elapsed_ms": result.elapsed_ms,
+        "devices_matched": len(plan.devices),
+        "devices_succeeded": len(result.succeeded),
+        "devices_failed": len(result.failed),
+        "captures_saved": len(result.saved),
+        "devices": [_device(outcome) for outcome in result.outcomes],
+    }
+
+
+def results_document(
+    tool: str,
+    results: Sequence[JobResult],
+    started: datetime,
+    ended: datetime,
+    *,
+    interrupted: bool = False,
+    unstarted: Sequence[JobPlan] = (),
+) -> dict[str, Any]:
+    """The whole run as one JSON-ready mapping."""
+    jobs = [_job(result) for result in results]
+    return {
+        "schema": SCHEMA_VERSION,
+        "tool": tool,
+        "version": __version__,
+        "status": "success" if results and all(r.ok for r in results) and not interrupted else "failed",
+        "interrupted": interrupted,
+        "started": _time(started),
+        "ended": _time(ended),
+        "elapsed_ms": int((ended - started).total_seconds() * 1000),
+        "totals": {
+            "jobs": len(results) + len(unstarted),
+            "jobs_succeeded": sum(1 for r in results if r.ok),
+            "devices_succeeded": sum(len(r.succeeded) for r in results),
+            "devices_failed": sum(len(r.failed) for r in results),
+            "captures_saved": sum(len(r.saved) for r in results),
+        },
+        "jobs": jobs
+        + [{"job_id": plan.label, "file": str(plan.source), "status": "not run"} for plan in unstarted],
+    }
+
+
+def write_results(path: Path, document: dict[str, Any]) -> None:
+    """Write the document atomically (mode 0600)."""
+    try:
+        write_atomic(path.expanduser(), (json.dumps(document, indent=2) + "\n").encode("utf-8"))
+    except OSError as exc:
+        raise VCollectorError(f"cannot write results file {path}: {exc.strerror or exc}") from exc

@@ -1,0 +1,1 @@
+"""Where captures go: paths, atomic writes, history and scrubbing."""

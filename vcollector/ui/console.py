@@ -1,0 +1,193 @@
+"""Console output of both tools, in the shape the seed README documents."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from vcollector.collection.outcome import DeviceOutcome
+from vcollector.jobs.model import Job
+from vcollector.run.plan import JobPlan
+from vcollector.run.results import JobResult
+
+RULE = "=" * 60
+DEVICES_LISTED = 50
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+class Reporter:
+    """Writes progress and summaries; thread-safe, so worker threads can report directly."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+        self.stream = stream or sys.stdout
+        self.quiet = quiet
+        self._lock = threading.Lock()
+
+    def line(self, text: str = "", *, always: bool = False) -> None:
+        """Print one line (suppressed under ``--quiet`` unless ``always``)."""
+        if self.quiet and not always:
+            return
+        with self._lock:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    # --- run_job -------------------------------------------------------------------
+
+    def job_header(self, plan: JobPlan, *, list_all: bool = False) -> None:
+        """Job, filters, commands, output directory and matched devices."""
+        job = plan.job
+        if job is None:
+            self.line(f"Job file {plan.source}: {plan.error}")
+            return
+        self.line(f"Job: {job.id} - {job.capture_type}")
+        for label, value in _filters(job):
+            self.line(f"{label}: {value}")
+        self.line(f"Command: {job.command_text}")
+        if plan.target is not None:
+            self.line(f"Output dir: {plan.target.directory}")
+        self.line()
+        self.device_list(plan, list_all=list_all)
+
+    def device_list(self, plan: JobPlan, *, list_all: bool = False) -> None:
+        """``Found N matching devices:`` and one line per device (problems named)."""
+        devices = plan.devices
+        if not devices:
+            self.line("No devices match the filter.")
+            return
+        self.line(f"Found {_plural(len(devices), 'matching device')}:")
+        shown = devices if list_all else devices[:DEVICES_LISTED]
+        for device in shown:
+            address = device.address or "no address"
+            model = f" - {device.model}" if device.model else ""
+            problem = f"  [will fail: {device.problem}]" if device.problem else ""
+            self.line(f"  - {device.name} ({address}){model}{problem}")
+        if len(devices) > len(shown):
+            self.line(f"  ... and {len(devices) - len(shown)} more (--dry-run lists them all)")
+
+    def device_done(self, plan: JobPlan, outcome: DeviceOutcome, index: int, total: int) -> None:
+        """``[i/N] ✓ address - ms`` (with the device and reason on failure)."""
+        where = outcome.address or outcome.name
+        if outcome.ok:
+            self.line(f"  [{index}/{total}] ✓ {where} - {outcome.elapsed_ms}ms")
+        else:
+            self.line(
+                f"  [{index}/{total}] ✗ {where} - {outcome.elapsed_ms}ms - {outcome.name}: {outcome.reason}"
+            )
+
+    def job_results(self, result: JobResult, *, saving: bool) -> None:
+        """The results block: counts, saved captures with sizes, failures with reasons."""
+        self.line(RULE, always=True)
+        if result.error:
+            self.line(f"Error: {result.error}", always=True)
+        self.line(f"Results: {len(result.succeeded)} success, {len(result.failed)} failed", always=True)
+        if saving and result.saved:
+            self.line()
+            self.line(f"Saved {_plural(len(result.saved), 'capture')}:")
+            directory = result.plan.target.directory if result.plan.target else None
+            for outcome in result.saved:
+                shown = outcome.capture_path or Path()
+                if directory is not None and directory in shown.parents:
+                    shown = shown.relative_to(directory)
+                self.line(f"  - {outcome.name}: {shown} ({outcome.capture_bytes or 0:,} bytes)")
+        elif not saving:
+            self.line()
+            self.line("Captures not saved (--no-save).")
+        if result.failed:
+            self.line(always=True)
+            self.line(f"Failed {_plural(len(result.failed), 'device')}:", always=True)
+            for outcome in result.failed:
+                self.line(
+                    f"  - {outcome.name} ({outcome.address or 'no address'}): {outcome.reason}", always=True
+                )
+
+    # --- run_jobs_concurrent ---------------------------------------------------------
+
+    def jobs_overview(self, plans: Sequence[JobPlan], max_concurrent_jobs: int) -> None:
+        """``Jobs to run (N):`` with device counts, totals and the concurrency limit."""
+        self.line(f"Jobs to run ({len(plans)}):")
+        for plan in plans:
+            if plan.error:
+                self.line(f"  - {plan.source.name}: ERROR {plan.error}")
+            else:
+                self.line(f"  - {plan.source.name}: {plan.label} ({_plural(len(plan.devices), 'device')})")
+        executions = sum(len(plan.devices) for plan in plans)
+        self.line()
+        self.line(f"Total: {_plural(len(plans), 'job')}, {executions} device executions")
+        self.line(f"Max concurrent jobs: {max_concurrent_jobs}")
+
+    def job_started(self, plan: JobPlan) -> None:
+        """``[id] Starting - capture_type`` and ``[id] Found N devices``."""
+        capture_type = plan.job.capture_type if plan.job else "?"
+        self.line(f"[{plan.label}] Starting - {capture_type}")
+        self.line(f"[{plan.label}] Found {_plural(len(plan.devices), 'device')}")
+
+    def job_finished(self, result: JobResult) -> None:
+        """``[id] ✓ Complete: a/b success in Nms`` (or ✗ with the reason)."""
+        label = result.plan.label
+        total = len(result.outcomes)
+        mark = "✓" if result.ok else "✗"
+        if result.error:
+            self.line(f"[{label}] ✗ Failed: {result.error}")
+            return
+        self.line(
+            f"[{label}] {mark} Complete: {len(result.succeeded)}/{total} success in {result.elapsed_ms}ms"
+        )
+        for outcome in result.failed:
+            self.line(f"[{label}]   ✗ {outcome.name} ({outcome.address or 'no address'}): {outcome.reason}")
+
+    def summary(self, results: Sequence[JobResult], seconds: float, *, saving: bool) -> None:
+        """The SUMMARY block (always printed, also under ``--quiet``)."""
+        ok_jobs = sum(1 for result in results if result.ok)
+        success = sum(len(result.succeeded) for result in results)
+        failed = sum(len(result.failed) for result in results)
+        saved = sum(len(result.saved) for result in results)
+
+        def emit(text: str = "") -> None:
+            self.line(text, always=True)
+
+        emit()
+        emit(RULE)
+        emit("SUMMARY")
+        emit(RULE)
+        emit(f"Jobs: {ok_jobs}/{len(results)} successful")
+        emit(f"Devices: {success} success, {failed} failed")
+        emit(f"Captures saved: {saved}" + ("" if saving else " (--no-save)"))
+        emit(f"Total time: {seconds:.1f}s")
+        emit()
+        emit("Per-job results:")
+        for result in results:
+            mark = "✓" if result.ok else "✗"
+            if result.error:
+                emit(f"  {mark} {result.plan.label}: {result.error}")
+            else:
+                total = len(result.outcomes)
+                emit(
+                    f"  {mark} {result.plan.label}: {len(result.succeeded)}/{total} devices, "
+                    f"{result.elapsed_ms}ms"
+                )
+        failures = [(result.plan.label, outcome) for result in results for outcome in result.failed]
+        if failures:
+            emit()
+            emit(f"Failed devices ({len(failures)}):")
+            for label, outcome in failures:
+                emit(f"  - [{label}] {outcome.name} ({outcome.address or 'no address'}): {outcome.reason}")
+
+
+def _filters(job: Job) -> list[tuple[str, str]]:
+    labels = {
+        "vendor": "Vendor filter",
+        "site": "Site filter",
+        "role": "Role filter",
+        "name_pattern": "Name pattern",
+        "platform": "Platform filter",
+    }
+    options = job.device_filter.as_options()
+    if not options:
+        return [("Device filter", "none (all devices)")]
+    return [(labels[key], value) for key, value in options.items()]
