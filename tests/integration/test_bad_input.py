@@ -148,7 +148,7 @@ def test_duplicate_and_unsafe_device_names(lab: Lab, tmp_path: Path) -> None:
     job = config_job(tmp_path / "job.json", "cisco_ios")
     result = run_tool("run_job", job, lab.env(db, captures))
     assert result.returncode == 1
-    assert "duplicate normalized_name 'r1'" in result.stdout
+    assert "R1-copy (127.0.0.3): capture file r1.txt is also written by r1 (device 1)" in result.stdout
     files = sorted(p.name for p in (captures / "configs").iterdir())
     assert files == [".._r2_evil.txt", "r1.txt"]
     assert not (tmp_path / "r2").exists()

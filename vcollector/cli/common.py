@@ -5,20 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
 from vcollector.config.logging import setup_logging as setup_logging
-from vcollector.config.paths import debug_root, default_db_path
-from vcollector.credentials import password as vault_password
-from vcollector.credentials.vault import Credential, Vault
-from vcollector.errors import VCollectorError
+from vcollector.config.paths import debug_root, default_db_path, make_private_dirs
 from vcollector.jobs.model import Job
-
-if TYPE_CHECKING:
-    from vcollector.transport.host_keys import KnownHosts
 
 CredentialOption = Annotated[
     str | None,
@@ -125,8 +121,23 @@ def run_and_exit(app: typer.Typer, prog_name: str, args: list[str] | None = None
     os._exit(code)
 
 
+_failure_hooks: list[Callable[[str], None]] = []
+
+
+def on_failure(hook: Callable[[str], None]) -> None:
+    """Call ``hook(message)`` when the command fails with :func:`fail` (the results file)."""
+    _failure_hooks.append(hook)
+
+
+def clear_failure_hooks() -> None:
+    """The run has its own results now: an error after this point is not an early failure."""
+    _failure_hooks.clear()
+
+
 def fail(message: str) -> NoReturn:
     """Print one error line to stderr and exit 1."""
+    for hook in list(_failure_hooks):
+        hook(message)
     typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(1)
 
@@ -161,45 +172,26 @@ def warn_command_line_password(given: str | None) -> None:
         )
 
 
-def unlock_credential(
-    vault_path: Path | None,
-    given_password: str | None,
-    credential_name: str | None,
-    extra_env: str | None = None,
-) -> Credential:
-    """Unlock the vault once, pick the credential (``--credential`` > default), print who we are."""
-    from vcollector.credentials import store
-
-    vault = Vault(vault_path)
+def debug_log_dir(timestamp: str) -> Path:
+    """This run's own folder for ``--debug`` session logs: unique (two runs started in the
+    same second do not share it) and private (0700, as is the vcollector home)."""
+    root = debug_root()
     try:
-        if not vault.path.is_file():
-            raise VCollectorError(f"vault not found: {vault.path} (create one with: vcollector vault init)")
-        password, _source = vault_password.resolve(vault.path, given_password, extra_env=extra_env)
-        unlocked = store.unlock(vault.path, password)
-        credential = unlocked.get(credential_name)
-    except VCollectorError as exc:
-        fail(str(exc))
-    typer.echo(f"Using credentials: {credential.name} (user: {credential.username})")
-    return credential
+        make_private_dirs(root)
+        return Path(tempfile.mkdtemp(prefix=f"{timestamp}-", dir=root))
+    except OSError as exc:
+        fail(f"cannot create a debug folder in {root}: {exc.strerror or exc}")
 
 
-def debug_log_dir(debug: bool, timestamp: str) -> Path | None:
-    """Where ``--debug`` writes per-device Netmiko session logs (created 0700)."""
-    if not debug:
-        return None
-    path = debug_root() / timestamp
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+def names(option: str | None) -> list[str]:
+    """Credential set names from ``--credential`` (comma-separated)."""
+    return [name.strip() for name in (option or "").split(",") if name.strip()]
 
 
-def job_credential(job: Job) -> str | None:
-    """A job's ``credentials.credential_set``; ``"default"`` (or none) means the vault default."""
+def job_credentials(job: Job, given: Sequence[str]) -> tuple[str, ...]:
+    """The credential sets a job's devices are tried with: ``--credential`` when given,
+    else the job's ``credentials.credential_set`` (``"default"``: the vault default)."""
+    if given:
+        return tuple(given)
     wanted = job.credentials.credential_set
-    return None if not wanted or wanted == "default" else wanted
-
-
-def known_hosts(strict: bool) -> KnownHosts:
-    """The run's known_hosts (paramiko is imported only when a run needs it)."""
-    from vcollector.transport.host_keys import KnownHosts
-
-    return KnownHosts(strict=strict)
+    return (wanted,) if wanted and wanted != "default" else ("default",)

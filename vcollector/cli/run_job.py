@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from vcollector.cli import common, head_start
-from vcollector.cli.execution import prefetch_runner, run_plans
+from vcollector.cli import common, head_start, runs
 from vcollector.errors import VCollectorError
 from vcollector.jobs.model import load_job
-from vcollector.run.plan import RunSettings, plan_job, run_timestamp
-from vcollector.transport.limits import SessionLimiter
+from vcollector.run.plan import plan_job
+from vcollector.run.spec import RunSpec, run_timestamp
 from vcollector.ui.console import Reporter
 
 
@@ -38,24 +38,24 @@ def run_job(
     common.configure_output()
     common.setup_logging(debug)
     common.warn_command_line_password(vault_pass)
+    results_file = runs.ResultsFile(None if dry_run else json_path, "run_job")
     if not dry_run:
         head_start.begin_vault_unlock(vault, vault_pass)  # begun already under python -m
     reporter = Reporter(quiet=quiet)
     timestamp = run_timestamp()
     try:
         loaded = load_job(job)
-        settings = RunSettings(
+        spec = RunSpec(
             db_path=common.resolve_db(db),
             output_dir=output_dir,
             limit=limit,
             save=not no_save,
             retries=retries,
-            session_limiter=SessionLimiter(),
-            session_log_dir=common.debug_log_dir(debug and not dry_run, timestamp),
-            host_keys=None if dry_run else common.known_hosts(strict_host_keys),
+            strict_host_keys=strict_host_keys,
             processes=processes,
         )
-        plan = plan_job(loaded, settings, timestamp)
+        chain = common.job_credentials(loaded, common.names(credential))
+        plan = plan_job(loaded, spec, timestamp, chain, explain_platforms=dry_run)
     except VCollectorError as exc:
         common.fail(str(exc))
     if loaded.unknown_keys():
@@ -63,30 +63,23 @@ def run_job(
     reporter.job_header(plan, list_all=dry_run)
     if dry_run:
         return
+    if plan.error:
+        common.fail(plan.error)
     if not plan.devices:
-        common.fail(f"no devices in {settings.db_path} match the job's filter")
+        common.fail(f"no devices in {spec.db_path} match the job's filter")
     reporter.line()
     common.confirm(f"Run job against {len(plan.devices)} devices?", yes)
-    prefetch_runner()
-    chosen = common.unlock_credential(
-        vault, vault_pass, credential or common.job_credential(loaded), loaded.credentials.fallback_env
-    )
+    runs.prefetch_runner()
+    credentials = runs.unlock([plan], vault, vault_pass, loaded.credentials.fallback_env)
+    if debug:
+        spec = dataclasses.replace(spec, debug_dir=common.debug_log_dir(timestamp))
     reporter.line()
     reporter.line(f"Executing against {len(plan.devices)} devices...")
-    (result,) = run_plans(
-        "run_job",
-        [plan],
-        chosen,
-        settings,
-        reporter,
-        max_concurrent_jobs=1,
-        json_path=json_path,
-        device_lines=True,
-        job_lines=False,
-    )
+    lines = runs.ConsoleLines(reporter, devices=True, jobs=False)
+    results, problems = runs.execute([plan], spec, credentials, reporter, results_file, [lines])
     reporter.line()
-    reporter.job_results(result, saving=settings.save)
-    raise typer.Exit(0 if result.ok else 1)
+    reporter.job_results(results[0], saving=spec.save)
+    runs.finish(results, problems, results_file)
 
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from vcollector.cli import common, head_start
-from vcollector.cli.execution import prefetch_runner, run_plans
+from vcollector.cli import common, head_start, runs
 from vcollector.errors import InventoryError, VCollectorError
 from vcollector.jobs.model import load_job
 from vcollector.jobs.sets import expand_job_paths
-from vcollector.run.plan import JobPlan, RunSettings, capture_clashes, plan_job, run_timestamp
-from vcollector.transport.limits import DEFAULT_SESSIONS_PER_DEVICE, SessionLimiter
+from vcollector.run.plan import JobPlan, capture_clashes, plan_job
+from vcollector.run.spec import RunSpec, run_timestamp
+from vcollector.transport.limits import DEFAULT_SESSIONS_PER_DEVICE
 from vcollector.ui.console import Reporter
 
 
@@ -73,27 +74,32 @@ def run_jobs_concurrent(
     common.configure_output()
     common.setup_logging(debug)
     common.warn_command_line_password(vault_pass)
+    if not jobs and jobs_dir is None:
+        raise typer.BadParameter(
+            "give job files with --jobs or a directory with --jobs-dir", param_hint="--jobs"
+        )
+    results_file = runs.ResultsFile(None if dry_run else json_path, "run_jobs_concurrent")
     if not dry_run:
         head_start.begin_vault_unlock(vault, vault_pass)  # begun already under python -m
-    if not jobs and jobs_dir is None:
-        common.fail("give job files with --jobs or a directory with --jobs-dir")
     reporter = Reporter(quiet=quiet)
     timestamp = run_timestamp()
+    given = common.names(credential)
     try:
         paths = expand_job_paths(jobs or [], jobs_dir)
-        settings = RunSettings(
+        spec = RunSpec(
             db_path=common.resolve_db(db),
             output_dir=output_dir,
             limit=limit,
             save=not no_save,
             retries=retries,
-            session_limiter=SessionLimiter(max_sessions_per_device, max_sessions),
-            session_log_dir=common.debug_log_dir(debug and not dry_run, timestamp),
-            host_keys=None if dry_run else common.known_hosts(strict_host_keys),
-            processes=processes,
+            sessions_per_device=max_sessions_per_device,
+            max_sessions=max_sessions,
             shared_sessions=shared_sessions,
+            processes=processes,
+            strict_host_keys=strict_host_keys,
+            max_concurrent_jobs=max_concurrent_jobs,
         )
-        plans = [_plan(path, settings, timestamp) for path in paths]
+        plans = [_plan(path, spec, timestamp, given, dry_run) for path in paths]
     except VCollectorError as exc:
         common.fail(str(exc))
     # Quiet runs (cron) still print the job list when nothing will run, so errors show.
@@ -102,41 +108,36 @@ def run_jobs_concurrent(
     for clash in capture_clashes(plans):
         reporter.line(
             f"Warning: jobs {', '.join(clash.jobs)} would write the same {clash.files} capture file(s) "
-            f"(e.g. {clash.example}); the last to finish wins.",
+            f"(e.g. {clash.example}); job {clash.jobs[0]} writes them, the others fail for those devices "
+            "(add device_filter.platform to separate the jobs).",
             always=True,
         )
     if dry_run:
         return
-    runnable = [plan for plan in plans if not plan.error and plan.devices]
+    runnable = [plan for plan in plans if plan.runnable]
     if not runnable:
         common.fail("no job has devices to run against")
     reporter.line()
     common.confirm(f"Run {len(plans)} jobs?", yes)
-    prefetch_runner()
+    runs.prefetch_runner()
     first = next(plan.job for plan in runnable if plan.job)
-    chosen = common.unlock_credential(vault, vault_pass, credential, first.credentials.fallback_env)
+    credentials = runs.unlock(plans, vault, vault_pass, first.credentials.fallback_env)
+    if debug:
+        spec = dataclasses.replace(spec, debug_dir=common.debug_log_dir(timestamp))
     reporter.line("=" * 60)
     started = time.monotonic()
-    results = run_plans(
-        "run_jobs_concurrent",
-        plans,
-        chosen,
-        settings,
-        reporter,
-        max_concurrent_jobs=max_concurrent_jobs,
-        json_path=json_path,
-        device_lines=False,
-        job_lines=True,
-    )
-    reporter.summary(results, time.monotonic() - started, saving=settings.save)
-    raise typer.Exit(0 if results and all(result.ok for result in results) else 1)
+    lines = runs.ConsoleLines(reporter, devices=False, jobs=True)
+    results, problems = runs.execute(plans, spec, credentials, reporter, results_file, [lines])
+    reporter.summary(results, time.monotonic() - started, saving=spec.save)
+    runs.finish(results, problems, results_file)
 
 
-def _plan(path: Path, settings: RunSettings, timestamp: str) -> JobPlan:
+def _plan(path: Path, spec: RunSpec, timestamp: str, given: list[str], dry_run: bool) -> JobPlan:
     """Plan one job; a job that fails to load becomes a failed plan, an unreadable
     assets.db stops the run (it would fail every job the same way)."""
     try:
-        return plan_job(load_job(path), settings, timestamp)
+        job = load_job(path)
+        return plan_job(job, spec, timestamp, common.job_credentials(job, given), explain_platforms=dry_run)
     except InventoryError:
         raise
     except VCollectorError as exc:

@@ -21,6 +21,7 @@ class DeviceOutcome:
     capture_path: Path | None = None
     capture_bytes: int | None = None
     plan_index: int = 0
+    failure: str | None = None  # the cause, for a failed device: DeviceError.kind
 
     @property
     def elapsed_ms(self) -> int:

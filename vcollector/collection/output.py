@@ -13,6 +13,7 @@ _ANSI = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]"
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_LINE_END = re.compile(r"\r+\n")
 
 _REJECTIONS = re.compile(
     r"^\s*(?:"
@@ -33,19 +34,18 @@ _LINES_CHECKED = 6
 _HEAD_CHARS = 16_384
 
 
-
-
 def clean_output(text: str) -> str:
-    r"""Capture text: ``\n`` line endings, no escape codes or control characters, one final newline."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    r"""Capture text: what the device printed, with ``
+    `` line endings and no escape codes.
+
+        CRLF (and CR CR LF) become LF; ANSI escape sequences and control characters other than
+        TAB and LF (NUL, BEL, backspace, a lone CR) go. Nothing else changes: trailing spaces,
+        blank lines and the final newline (or its absence) are the device's, because config
+        backups are compared and restored.
+    """
+    text = _LINE_END.sub("\n", text)
     text = _ANSI.sub("", text)
-    text = _CONTROL.sub("", text)
-    lines = [line.rstrip() for line in text.split("\n")]
-    while lines and not lines[0]:
-        lines.pop(0)
-    while lines and not lines[-1]:
-        lines.pop()
-    return "\n".join(lines) + "\n" if lines else ""
+    return _CONTROL.sub("", text)
 
 
 def rejection(output: str) -> str | None:

@@ -44,6 +44,29 @@ def default_known_hosts() -> Path:
     return vcollector_home() / "known_hosts"
 
 
+def make_private_dirs(path: Path) -> Path:
+    """Create ``path`` and any missing parents as 0700 directories (whatever the umask).
+
+    ``mkdir(parents=True, mode=...)`` gives the mode to the last directory only; the
+    vcollector home holds the vault, host keys and debug logs, so every level made here is
+    private.
+    """
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        directory.chmod(0o700)
+    return path
+
+
 def debug_root() -> Path:
     """``<vcollector home>/debug``: one folder per ``--debug`` run."""
     return vcollector_home() / "debug"

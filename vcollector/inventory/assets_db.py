@@ -20,13 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from vcollector.errors import InventoryError
 from vcollector.inventory.filters import DeviceFilterSpec
-from vcollector.inventory.records import (
-    DEFAULT_SSH_PORT,
-    DeviceRecord,
-    address_of,
-    device_slug,
-    netmiko_platform,
-)
+from vcollector.inventory.records import DeviceRecord, address_of, device_slug, netmiko_platform, port_of
 
 
 class Base(DeclarativeBase):
@@ -85,21 +79,26 @@ class Device(Base):
     management_ip: Mapped[str | None] = mapped_column(String)
 
 
-def read_only_engine(db_path: Path) -> Engine:
+def read_only_engine(db_path: Path, *, immutable: bool = False) -> Engine:
     """An engine that opens ``db_path`` read-only; refuses a missing path up front.
 
     (SQLite would otherwise create an empty database where the file was expected.)
+    ``immutable`` reads the file without SQLite's locking files (see :func:`load_devices`).
     """
     if not db_path.exists():
         raise InventoryError(f"assets.db not found: {db_path}")
     if not db_path.is_file():
         raise InventoryError(f"assets.db is not a file: {db_path}")
-    uri = f"file:{quote(str(db_path.resolve()))}?mode=ro"
-    return create_engine(
-        "sqlite+pysqlite://",
-        creator=lambda: sqlite3.connect(uri, uri=True, timeout=10, check_same_thread=False),
-        poolclass=NullPool,
-    )
+    uri = f"file:{quote(str(db_path.resolve()))}?mode=ro{'&immutable=1' if immutable else ''}"
+
+    def connect() -> sqlite3.Connection:
+        connection = sqlite3.connect(uri, uri=True, timeout=10, check_same_thread=False)
+        # One row with bytes that are not UTF-8 (an importer's typo in devices.model) would
+        # otherwise fail the whole query, and with it every job.
+        connection.text_factory = lambda raw: raw.decode("utf-8", errors="replace")
+        return connection
+
+    return create_engine("sqlite+pysqlite://", creator=connect, poolclass=NullPool)
 
 
 def load_devices(db_path: str | Path, device_filter: DeviceFilterSpec | None = None) -> list[DeviceRecord]:
@@ -128,19 +127,45 @@ def load_devices(db_path: str | Path, device_filter: DeviceFilterSpec | None = N
         .outerjoin(role, Device.role_id == role.id)
         .outerjoin(dtype, Device.device_type_id == dtype.id)
     )
-    engine = read_only_engine(path)
     try:
-        with engine.connect() as conn:
-            rows = conn.execute(query).all()
-    except (OperationalError, DatabaseError) as exc:
+        rows = _rows(path, query)
+    except OperationalError as exc:
+        if not _needs_immutable(path, exc):
+            raise InventoryError(_explain(path, exc)) from exc
+        # A WAL-mode database in a directory we may not write: SQLite cannot create its
+        # shared-memory file to read it. With no WAL content pending (VelocityCMDB is not
+        # running, so everything is in the main file) reading it as immutable is exact.
+        try:
+            rows = _rows(path, query, immutable=True)
+        except (OperationalError, DatabaseError) as retry:
+            raise InventoryError(_explain(path, retry)) from retry
+    except DatabaseError as exc:
         raise InventoryError(_explain(path, exc)) from exc
     except SQLAlchemyError as exc:
         raise InventoryError(f"cannot read assets.db {path}: {exc}") from exc
-    finally:
-        engine.dispose()
     selected = [device for device in map(_record, rows) if spec.matches(device)]
     selected.sort(key=lambda device: (device.name.casefold(), device.name, device.id))
     return selected
+
+
+def _rows(path: Path, query: Any, *, immutable: bool = False) -> Sequence[Any]:
+    engine = read_only_engine(path, immutable=immutable)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(query).all()
+    finally:
+        engine.dispose()
+
+
+def _needs_immutable(path: Path, exc: Exception) -> bool:
+    text = str(getattr(exc, "orig", exc))
+    if "unable to open" not in text and "readonly" not in text:
+        return False
+    wal = path.with_name(path.name + "-wal")
+    try:
+        return not wal.exists() or wal.stat().st_size == 0
+    except OSError:
+        return False
 
 
 def _record(row: Sequence[Any]) -> DeviceRecord:
@@ -161,12 +186,13 @@ def _record(row: Sequence[Any]) -> DeviceRecord:
     ) = row
     name = str(name or "").strip() or f"device-{dev_id}"
     normalized_text = str(normalized or "").strip()
+    port_number, port_problem = port_of(port)
     return DeviceRecord(
         id=int(dev_id),
         name=name,
         normalized_name=normalized_text or device_slug(name),
         address=address_of(mgmt, ipv4),
-        port=int(port) if port else DEFAULT_SSH_PORT,
+        port=port_number,
         platform=netmiko_platform(driver, vendor, vendor_short),
         site=site_code,
         vendor=vendor,
@@ -174,6 +200,7 @@ def _record(row: Sequence[Any]) -> DeviceRecord:
         role=role,
         model=model,
         requires_enable=bool(enable),
+        invalid=port_problem,
     )
 
 

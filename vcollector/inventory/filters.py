@@ -7,7 +7,7 @@ All filters given are ANDed; an absent or empty filter matches everything:
 * ``role``: case-insensitive substring of the role name;
 * ``name_pattern``: shell-style ``*``/``?`` wildcards, anchored, case-insensitive, against
   the device name and its normalized name (every other character is literal);
-* ``platform``: the exact Netmiko device type.
+* ``platform``: the exact Netmiko device type, or a list of them (any one matches).
 """
 
 from __future__ import annotations
@@ -38,21 +38,28 @@ class DeviceFilterSpec:
     site: str | None = None
     role: str | None = None
     name_pattern: str | None = None
-    platform: str | None = None
+    platform: tuple[str, ...] = ()
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, object] | None) -> DeviceFilterSpec:
         """Build from a job's ``device_filter`` (unknown keys are ignored, blanks mean "any")."""
-        values: dict[str, str] = {}
+        values: dict[str, object] = {}
         for key in FILTER_KEYS:
             value = (options or {}).get(key)
             if value is None:
                 continue
+            if key == "platform" and isinstance(value, list | tuple):
+                if not all(isinstance(item, str) for item in value):
+                    raise TypeError("device_filter.platform must be text or a list of text")
+                platforms = tuple(dict.fromkeys(item.strip().lower() for item in value if item.strip()))
+                if platforms:
+                    values[key] = platforms
+                continue
             if not isinstance(value, str):
                 raise TypeError(f"device_filter.{key} must be text, not {type(value).__name__}")
             if value.strip():
-                values[key] = value.strip()
-        return cls(**values)
+                values[key] = (value.strip().lower(),) if key == "platform" else value.strip()
+        return cls(**values)  # type: ignore[arg-type]
 
     @cached_property
     def _name_regex(self) -> re.Pattern[str] | None:
@@ -69,12 +76,24 @@ class DeviceFilterSpec:
             return False
         if self.role and self.role.casefold() not in (device.role or "").casefold():
             return False
-        if self.platform and device.platform != self.platform:
+        if self.platform and device.platform not in self.platform:
             return False
         regex = self._name_regex
         return regex is None or any(regex.fullmatch(name) for name in (device.name, device.normalized_name))
 
+    def without_platform(self) -> DeviceFilterSpec:
+        """The same filters but the platform one (to tell what the platform filter excluded)."""
+        return DeviceFilterSpec(self.vendor, self.site, self.role, self.name_pattern)
+
+    def items(self) -> list[tuple[str, str]]:
+        """The filters that are set, as ``(key, shown value)``; a platform list comma-joined."""
+        shown = []
+        for key in FILTER_KEYS:
+            value = getattr(self, key)
+            if value:
+                shown.append((key, ", ".join(value) if isinstance(value, tuple) else str(value)))
+        return shown
+
     def describe(self) -> str:
         """The filters as ``key=value`` text, or ``(none)``."""
-        shown = [f"{key}={getattr(self, key)}" for key in FILTER_KEYS if getattr(self, key)]
-        return ", ".join(shown) or "(none)"
+        return ", ".join(f"{key}={value}" for key, value in self.items()) or "(none)"

@@ -13,11 +13,12 @@ Registered under the ``nornir.plugins.inventory`` entry point as ``AssetsDBInven
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nornir.core.inventory import Defaults, Groups, Host, Hosts, Inventory
+from nornir.core.inventory import ConnectionOptions, Defaults, Group, Groups, Host, Hosts, Inventory
 
 from vcollector.config.paths import default_db_path
 from vcollector.errors import InventoryError
@@ -43,6 +44,13 @@ class AssetsDBInventory:
     ``normalized_name``, ``site``, ``vendor``, ``role``, ``model``, ``requires_enable`` and
     ``problem`` (why the device cannot be collected from, e.g. no address; ``None`` when it
     can). Devices with a problem are kept, never silently dropped, so every task reports them.
+
+    Hosts belong to groups named as NetBox's inventory plugin names them, so ``F(groups__contains=...)``
+    and group data work: ``site__<code>``, ``platform__<netmiko type>``, ``role__<role>`` and
+    ``vendor__<short name>`` (values lower-cased, spaces and slashes as ``-``). Each host also
+    carries the platform names of other connection plugins: ``scrapli`` (``cisco_iosxe``,
+    ``cisco_nxos``, ``arista_eos``, ``juniper_junos`` ...), so nornir-scrapli tasks work on
+    this inventory without a mapping of their own.
     """
 
     def __init__(
@@ -67,7 +75,7 @@ class AssetsDBInventory:
 
     def load(self) -> Inventory:
         """Query assets.db and build the Nornir inventory."""
-        return inventory_from_devices(self.devices())
+        return inventory_from_entries(host_entries(self.devices()), groups=True)
 
 
 # A device as a Nornir host: its host name, the device, and why it cannot be reached (if so).
@@ -92,12 +100,41 @@ def host_entries(devices: list[DeviceRecord]) -> list[HostEntry]:
     return entries
 
 
-def inventory_from_entries(entries: list[HostEntry]) -> Inventory:
-    """A Nornir inventory of already-named hosts (no I/O)."""
+# Netmiko device type -> scrapli platform (nornir-scrapli reads ``connection_options``).
+SCRAPLI_PLATFORMS = {
+    "cisco_ios": "cisco_iosxe",
+    "cisco_xe": "cisco_iosxe",
+    "cisco_xr": "cisco_iosxr",
+    "cisco_nxos": "cisco_nxos",
+    "arista_eos": "arista_eos",
+    "juniper_junos": "juniper_junos",
+    "juniper": "juniper_junos",
+}
+
+
+def group_names(device: DeviceRecord) -> list[str]:
+    """The groups a device's host belongs to (see :class:`AssetsDBInventory`)."""
+    values = (
+        ("site", device.site),
+        ("platform", device.platform),
+        ("role", device.role),
+        ("vendor", device.vendor_short_name or device.vendor),
+    )
+    return [f"{kind}__{_group_slug(value)}" for kind, value in values if value and value.strip()]
+
+
+def _group_slug(value: str) -> str:
+    return re.sub(r"[\s/]+", "-", value.strip().lower())
+
+
+def inventory_from_entries(entries: list[HostEntry], *, groups: bool = False) -> Inventory:
+    """A Nornir inventory of already-named hosts (no I/O); ``groups`` adds the plugin's
+    groups and other plugins' connection options (runs of our own need neither)."""
     defaults = Defaults()
     hosts = Hosts()
+    all_groups = Groups()
     for name, device, problem in entries:
-        hosts[name] = Host(
+        host = Host(
             name=name,
             hostname=device.address,
             port=device.port,
@@ -105,12 +142,16 @@ def inventory_from_entries(entries: list[HostEntry]) -> Inventory:
             data=host_data(device, problem),
             defaults=defaults,
         )
-    return Inventory(hosts=hosts, groups=Groups(), defaults=defaults)
-
-
-def inventory_from_devices(devices: list[DeviceRecord]) -> Inventory:
-    """A Nornir inventory of ``devices`` (no I/O); a duplicate name becomes a problem host."""
-    return inventory_from_entries(host_entries(devices))
+        if groups:
+            for group in group_names(device):
+                if group not in all_groups:
+                    all_groups[group] = Group(name=group, defaults=defaults)
+                host.groups.append(all_groups[group])
+            scrapli = SCRAPLI_PLATFORMS.get(device.platform or "")
+            if scrapli:
+                host.connection_options["scrapli"] = ConnectionOptions(platform=scrapli)
+        hosts[name] = host
+    return Inventory(hosts=hosts, groups=all_groups, defaults=defaults)
 
 
 def host_data(device: DeviceRecord, problem: str | None) -> dict[str, Any]:

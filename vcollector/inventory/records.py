@@ -40,10 +40,13 @@ class DeviceRecord:
     role: str | None
     model: str | None
     requires_enable: bool = False
+    invalid: str | None = None  # a value of its row that cannot be used (e.g. the port)
 
     @property
     def problem(self) -> str | None:
         """Why this device cannot be collected from, or ``None``."""
+        if self.invalid:
+            return self.invalid
         if not self.address:
             return "no management_ip or ipv4_address in assets.db"
         if not self.platform:
@@ -69,6 +72,20 @@ def netmiko_platform(driver: str | None, vendor: str | None, vendor_short: str |
 def device_slug(name: str) -> str:
     """A safe lower-case slug of a device name (used when ``normalized_name`` is empty)."""
     return re.sub(r"[^a-z0-9._-]+", "-", name.strip().lower()).strip("-.") or "device"
+
+
+def port_of(value: object) -> tuple[int, str | None]:
+    """The SSH port from ``device_types.default_port`` (22 when empty), and what is wrong
+    with the value when it is not a port number (then the device cannot be collected)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DEFAULT_SSH_PORT, None
+    try:
+        port = int(str(value).strip())
+    except ValueError:
+        return DEFAULT_SSH_PORT, f"invalid port {value!r} in device_types.default_port (not a number)"
+    if not 1 <= port <= 65535:
+        return DEFAULT_SSH_PORT, f"invalid port {port} in device_types.default_port (must be 1-65535)"
+    return port, None
 
 
 def address_of(management_ip: str | None, ipv4_address: str | None) -> str | None:

@@ -8,7 +8,6 @@ other unknown key is tolerated and listed by :meth:`Job.unknown_keys`.
 from __future__ import annotations
 
 import json
-import re
 import string
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -16,31 +15,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
 
 from vcollector.errors import JobFileError
+from vcollector.inventory.filters import FILTER_KEYS, DeviceFilterSpec
 
 FILENAME_VARIABLES = frozenset({"device_name", "device_id", "timestamp", "capture_type", "job_id"})
-
-# Commands that only switch paging off. Netmiko already disables paging when it
-# prepares a session, so their output (e.g. Junos "Screen length set to 0") is never
-# part of a capture.
-_PAGING_COMMAND = re.compile(
-    r"^(?:term(?:inal)?\s+len(?:gth)?\s+0"
-    r"|set\s+cli\s+screen-length\s+0"
-    r"|term(?:inal)?\s+pager\s+0"
-    r"|screen-length\s+0(?:\s+temporary)?"
-    r"|no\s+page"
-    r"|terminal\s+datadump)$",
-    re.IGNORECASE,
-)
-
-
-def is_paging_command(command: str) -> bool:
-    """Tell whether ``command`` only disables paging (its output is never captured)."""
-    return bool(_PAGING_COMMAND.match(command.strip()))
-
-
-def is_enable_command(command: str) -> bool:
-    """Tell whether ``command`` asks for privileged mode (run as Netmiko's ``enable()``)."""
-    return command.strip().lower() == "enable"
+# Bounds that keep values usable (a timeout of 1e12 or Infinity overflows the socket layer).
+MAX_TIMEOUT_SECONDS = 86_400
+MAX_WORKERS = 1_000
+DEFAULT_MAX_OUTPUT_MB = 64
+MAX_OUTPUT_MB = 4_096
 
 
 class _Section(BaseModel):
@@ -54,12 +36,11 @@ class DeviceFilter(_Section):
     site: StrictStr | None = None
     role: StrictStr | None = None
     name_pattern: StrictStr | None = None
-    platform: StrictStr | None = None
+    platform: StrictStr | list[StrictStr] | None = None
 
-    def as_options(self) -> dict[str, str]:
-        """The filters that are set, as the inventory plugin's ``device_filter`` option."""
-        names = ("vendor", "site", "role", "name_pattern", "platform")
-        return {name: value for name in names if (value := getattr(self, name))}
+    def spec(self) -> DeviceFilterSpec:
+        """The filters, normalised once, as the inventory applies them."""
+        return DeviceFilterSpec.from_mapping(self.model_dump(include=set(FILTER_KEYS)))
 
 
 class Commands(_Section):
@@ -73,9 +54,10 @@ class Commands(_Section):
 class Execution(_Section):
     """Timing and per-job concurrency."""
 
-    timeout: StrictInt | StrictFloat = Field(default=60, gt=0)
-    inter_command_time: StrictInt | StrictFloat = Field(default=1, ge=0)
-    max_workers: StrictInt = Field(default=12, ge=1)
+    timeout: StrictInt | StrictFloat = Field(default=60, gt=0, le=MAX_TIMEOUT_SECONDS)
+    inter_command_time: StrictInt | StrictFloat = Field(default=1, ge=0, le=MAX_TIMEOUT_SECONDS)
+    max_workers: StrictInt = Field(default=12, ge=1, le=MAX_WORKERS)
+    max_output_mb: StrictInt | StrictFloat = Field(default=DEFAULT_MAX_OUTPUT_MB, gt=0, le=MAX_OUTPUT_MB)
 
 
 class Storage(_Section):
@@ -123,6 +105,11 @@ class Job(BaseModel):
     def output_directory(self) -> str:
         """The sub-directory under the capture base (``capture_type`` when unset)."""
         return self.commands.output_directory or self.capture_type
+
+    @property
+    def max_output_bytes(self) -> int:
+        """The cap on one command's output, in bytes."""
+        return int(self.execution.max_output_mb * 1024 * 1024)
 
     @property
     def command_text(self) -> str:
@@ -199,6 +186,10 @@ def _describe(error: Any) -> str:
         return f"must be ≥ {ctx.get('ge')}"
     if kind == "greater_than":
         return f"must be > {ctx.get('gt')}"
+    if kind == "less_than_equal":
+        return f"must be ≤ {ctx.get('le')}"
+    if kind == "finite_number":
+        return "must be a finite number"
     if kind in {"string_type", "int_type", "float_type", "list_type", "dict_type", "model_type"}:
         return f"wrong type ({type(error.get('input')).__name__}); {error['msg'].lower()}"
     return str(error["msg"]).lower()
@@ -209,6 +200,8 @@ def _check_paths(job: Job, shown: str) -> None:
         ("commands.output_directory", job.output_directory),
         ("storage.filename_pattern", job.storage.filename_pattern),
     ):
+        if any(ord(char) < 32 or ord(char) == 127 for char in value):
+            raise JobFileError(shown, field, "contains a control character (NUL, newline ...)")
         if _escapes(value):
             raise JobFileError(shown, field, f"{value!r} would leave the capture directory")
     try:

@@ -5,59 +5,17 @@ Kept free of Netmiko and Nornir imports so that ``--dry-run`` starts fast.
 
 from __future__ import annotations
 
-import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from vcollector.cancellation import Cancellation
 from vcollector.errors import CaptureError
-from vcollector.inventory.plugin import AssetsDBInventory
+from vcollector.inventory.assets_db import load_devices
 from vcollector.inventory.records import DeviceRecord
 from vcollector.jobs.model import Job
+from vcollector.run.spec import RunSpec
 from vcollector.storage.captures import CaptureTarget, capture_base
-
-if TYPE_CHECKING:
-    from vcollector.transport.host_keys import KnownHosts
-    from vcollector.transport.limits import SessionLimiter
-
-# Below this many device sessions a second process costs more (start-up) than it saves.
-PROCESS_THRESHOLD = 100
-DEVICES_PER_PROCESS = 50
-
-
-def run_timestamp() -> str:
-    """The ``{timestamp}`` of a run (local time, YYYYMMDD_HHMMSS), taken once per run."""
-    return datetime.now().strftime("%Y%m%d_%H%M%S")
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """What every job of one run shares."""
-
-    db_path: Path
-    output_dir: Path | None = None
-    limit: int | None = None
-    save: bool = True
-    retries: int = 0
-    session_limiter: SessionLimiter | None = None
-    session_log_dir: Path | None = None
-    cancellation: Cancellation = field(default_factory=Cancellation)
-    host_keys: KnownHosts | None = None
-    shared_sessions: bool = True
-    processes: int | None = None  # None: decide from the number of devices and cores
-
-    def process_count(self, sessions: int, workers: int) -> int:
-        """Worker processes for ``sessions`` device sessions with ``workers`` threads in all."""
-        if self.processes is not None:
-            return max(1, min(self.processes, sessions, workers))
-        if sessions < PROCESS_THRESHOLD:
-            return 1
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        return max(1, min(cores, -(-sessions // DEVICES_PER_PROCESS), workers))
 
 
 @dataclass
@@ -69,6 +27,8 @@ class JobPlan:
     devices: list[DeviceRecord] = field(default_factory=list)
     target: CaptureTarget | None = None
     error: str | None = None
+    credentials: tuple[str, ...] = ()  # the credential sets to try, in order (empty: the default)
+    excluded_by_platform: dict[str, int] = field(default_factory=dict)  # platform -> devices
 
     @property
     def label(self) -> str:
@@ -81,12 +41,44 @@ class JobPlan:
         return self.job is not None and not self.error and bool(self.devices)
 
 
-def plan_job(job: Job, settings: RunSettings, timestamp: str) -> JobPlan:
-    """Select the job's devices; raises :class:`VCollectorError` for inventory problems."""
-    inventory = AssetsDBInventory(settings.db_path, job.device_filter.as_options(), settings.limit)
-    devices = inventory.devices()
-    target = CaptureTarget(capture_base(job, settings.output_dir), job, timestamp)
-    return JobPlan(source=job.source_path, job=job, devices=devices, target=target)
+def plan_job(
+    job: Job,
+    spec: RunSpec,
+    timestamp: str,
+    credentials: tuple[str, ...] = (),
+    *,
+    explain_platforms: bool = False,
+) -> JobPlan:
+    """Select the job's devices; raises :class:`VCollectorError` for inventory problems.
+
+    ``explain_platforms`` also counts, by platform, the devices that every filter but the
+    platform one matched (``--dry-run`` shows what the platform filter left out).
+    """
+    wanted = job.device_filter.spec()
+    if explain_platforms and wanted.platform:
+        broader = load_devices(spec.db_path, wanted.without_platform())
+        matched = [device for device in broader if wanted.matches(device)]
+        excluded = Counter(
+            str(device.platform or "unknown") for device in broader if not wanted.matches(device)
+        )
+    else:
+        matched, excluded = load_devices(spec.db_path, wanted), Counter()
+    devices = matched[: spec.limit] if spec.limit else matched
+    target = CaptureTarget(capture_base(job, spec.output_dir), job, timestamp)
+    plan = JobPlan(
+        source=job.source_path,
+        job=job,
+        devices=devices,
+        target=target,
+        credentials=credentials,
+        excluded_by_platform=dict(sorted(excluded.items())),
+    )
+    if len(devices) > 1 and not target.varies_by_device:
+        plan.error = (
+            f"storage.filename_pattern {job.storage.filename_pattern!r} has neither {{device_name}} nor "
+            f"{{device_id}}: all {len(devices)} devices would write the same file"
+        )
+    return plan
 
 
 @dataclass(frozen=True)

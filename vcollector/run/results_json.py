@@ -7,6 +7,7 @@ a document. Never contains a secret: only names, addresses, reasons, times and p
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 from vcollector import __version__
 from vcollector.collection.outcome import DeviceOutcome
-from vcollector.errors import VCollectorError
+from vcollector.errors import ResultsFileError
 from vcollector.run.plan import JobPlan
 from vcollector.run.results import JobResult
 from vcollector.storage.atomic import write_atomic
@@ -33,6 +34,7 @@ def _device(outcome: DeviceOutcome) -> dict[str, Any]:
         "address": outcome.address,
         "status": "success" if outcome.ok else "failed",
         "reason": outcome.reason,
+        "failure": outcome.failure,
         "started": _time(outcome.started),
         "ended": _time(outcome.ended),
         "elapsed_ms": outcome.elapsed_ms,
@@ -68,14 +70,18 @@ def results_document(
     *,
     interrupted: bool = False,
     unstarted: Sequence[JobPlan] = (),
+    error: str | None = None,
 ) -> dict[str, Any]:
-    """The whole run as one JSON-ready mapping."""
+    """The whole run as one JSON-ready mapping; ``error`` is a run-level failure (a run
+    that stopped before its jobs ran, a known_hosts file that could not be updated)."""
     jobs = [_job(result) for result in results]
+    ok = bool(results) and all(r.ok for r in results) and not interrupted and error is None
     return {
         "schema": SCHEMA_VERSION,
         "tool": tool,
         "version": __version__,
-        "status": "success" if results and all(r.ok for r in results) and not interrupted else "failed",
+        "status": "success" if ok else "failed",
+        "error": error,
         "interrupted": interrupted,
         "started": _time(started),
         "ended": _time(ended),
@@ -93,8 +99,21 @@ def results_document(
 
 
 def write_results(path: Path, document: dict[str, Any]) -> None:
-    """Write the document atomically (mode 0600)."""
+    """Write the document atomically (mode 0600); :class:`ResultsFileError` on failure."""
     try:
         write_atomic(path.expanduser(), (json.dumps(document, indent=2) + "\n").encode("utf-8"))
     except OSError as exc:
-        raise VCollectorError(f"cannot write results file {path}: {exc.strerror or exc}") from exc
+        raise ResultsFileError(f"cannot write results file {path}: {exc.strerror or exc}") from exc
+
+
+def check_writable(path: Path) -> None:
+    """Fail now, before any device is contacted, when ``path`` could not be written later."""
+    target = path.expanduser()
+    if target.is_dir():
+        raise ResultsFileError(f"cannot write results file {path}: it is a directory")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".vcollector-check.", delete=True):
+            pass
+    except OSError as exc:
+        raise ResultsFileError(f"cannot write results file {path}: {exc.strerror or exc}") from exc

@@ -49,6 +49,12 @@ class CaptureTarget:
         return self.base / self.job.output_directory
 
     @cached_property
+    def varies_by_device(self) -> bool:
+        """True when the file name has ``{device_name}`` or ``{device_id}`` in it."""
+        pattern = self.job.storage.filename_pattern
+        return "{device_name}" in pattern or "{device_id}" in pattern
+
+    @cached_property
     def _same_for_every_device(self) -> dict[str, str]:
         return {
             "timestamp": self.timestamp,

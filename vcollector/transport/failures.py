@@ -1,7 +1,8 @@
-"""Turn what Netmiko, paramiko and sockets raise into one line a person understands.
+"""Turn what Netmiko, paramiko and sockets raise into typed failures a person understands.
 
 Netmiko's timeout and authentication exceptions do not share its base class (they derive
-from paramiko's), so each is mapped explicitly here.
+from paramiko's), so each is mapped explicitly here. Our own :class:`DeviceError`
+subclasses (raised inside the handshake, e.g. by the host-key policy) pass through.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from netmiko.exceptions import (
     ReadTimeout,
 )
 
-from vcollector.errors import DeviceError
-
-# Reasons that mean "could not reach or talk to the device at all": the only ones
-# --retries repeats. Authentication failures are never retried (lockout risk).
-CONNECT_FAILURES = ("connection refused", "timed out connecting", "cannot connect", "no SSH banner")
+from vcollector.errors import (
+    AuthenticationFailed,
+    CommandTimedOut,
+    ConnectFailed,
+    ConnectionLost,
+    DeviceError,
+    PromptNotFound,
+    SessionFailed,
+)
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -34,77 +39,70 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
-def _socket_reason(error: OSError, timeout: float) -> str:
+def _socket_failure(error: OSError, timeout: float) -> DeviceError:
     if isinstance(error, paramiko.ssh_exception.NoValidConnectionsError):
         # paramiko folds per-address socket errors into one; the first tells why.
         inner = next(iter(error.errors.values()), None)
         if isinstance(inner, OSError):
             error = inner
     if isinstance(error, ConnectionRefusedError) or error.errno == errno.ECONNREFUSED:
-        return "connection refused"
+        return ConnectFailed("connection refused")
     if isinstance(error, socket.timeout | TimeoutError):
-        return f"timed out connecting after {timeout:g}s"
-    return f"cannot connect: {error.strerror or error}"
+        return ConnectFailed(f"timed out connecting after {timeout:g}s")
+    if isinstance(error, socket.gaierror):
+        return ConnectFailed(f"cannot resolve the device's address: {error.strerror or error}")
+    return ConnectFailed(f"cannot connect: {error.strerror or error}")
 
 
-def _ssh_reason(error: paramiko.SSHException, timeout: float) -> str:
+def _ssh_failure(error: paramiko.SSHException, timeout: float) -> DeviceError:
     text = str(error)
-    if isinstance(error, paramiko.BadHostKeyException):
-        return (
-            "host key changed since the last run (possible man-in-the-middle); refusing to connect. "
-            "If the device was replaced, delete its line from the vcollector known_hosts file"
-        )
-    if "not found in known_hosts" in text:
-        return "unknown host key (not in known_hosts; --strict-host-keys refuses new devices)"
     if "banner" in text.lower() or "No existing session" in text:
-        return (
+        return ConnectFailed(
             f"no SSH banner or handshake from the device within {timeout:g}s "
             "(not an SSH server, or overloaded)"
         )
-    return f"SSH error: {text.strip() or type(error).__name__}"
+    if "Error reading SSH protocol banner" in text or isinstance(error, EOFError):
+        return ConnectFailed("connection closed by the device during the SSH handshake")
+    return SessionFailed(f"SSH error: {text.strip() or type(error).__name__}")
 
 
-def describe_connect_failure(exc: BaseException, timeout: float) -> str:
-    """The reason a connection (TCP, SSH handshake, login, first prompt) failed."""
-    if isinstance(exc, DeviceError):
-        return exc.reason
+def connect_failure(exc: BaseException, timeout: float) -> DeviceError:
+    """The typed failure of a connection attempt (TCP, SSH handshake, login, first prompt)."""
     chain = _causes(exc)
+    for error in chain:
+        if isinstance(error, DeviceError):
+            return error
     if any(isinstance(e, NetmikoAuthenticationException | paramiko.AuthenticationException) for e in chain):
-        return "authentication failed (wrong username, password or key)"
+        return AuthenticationFailed("authentication failed (wrong username, password or key)")
     if isinstance(exc, ReadTimeout):
-        return f"no prompt from the device within {timeout:g}s after login"
+        return PromptNotFound(f"no prompt from the device within {timeout:g}s after login")
     for error in chain[1:] if isinstance(exc, NetmikoTimeoutException) else chain:
         if isinstance(error, paramiko.SSHException):
-            return _ssh_reason(error, timeout)
+            return _ssh_failure(error, timeout)
         if isinstance(error, OSError):
-            return _socket_reason(error, timeout)
+            return _socket_failure(error, timeout)
         if isinstance(error, EOFError):
-            return "connection closed by the device during login"
+            return ConnectFailed("connection closed by the device during login")
     if isinstance(exc, NetmikoTimeoutException):
-        return f"timed out waiting for the device after {timeout:g}s"
+        return ConnectFailed(f"timed out waiting for the device after {timeout:g}s")
     if isinstance(exc, ValueError) and "device_type" in str(exc):
-        return "unsupported platform (not a Netmiko device type)"
-    return f"connection failed: {type(exc).__name__}: {exc}"
+        return SessionFailed("unsupported platform (not a Netmiko device type)")
+    return SessionFailed(f"connection failed: {type(exc).__name__}: {exc}")
 
 
-def describe_command_failure(exc: BaseException, command: str, timeout: float) -> str:
-    """The reason running ``command`` on an open session failed."""
+def command_failure(exc: BaseException, command: str, timeout: float) -> DeviceError:
+    """The typed failure of running ``command`` on an open session."""
     if isinstance(exc, DeviceError):
-        return exc.reason
+        return exc
     if isinstance(exc, ReadTimeout):
-        return f"command timed out after {timeout:g}s: {command}"
+        return CommandTimedOut(f"command timed out after {timeout:g}s: {command}")
     if isinstance(exc, ReadException):
-        return f"could not read the output of {command!r}: {exc}"
+        return ConnectionLost(f"could not read the output of {command!r}: {exc}")
     if isinstance(exc, EOFError | OSError | paramiko.SSHException):
-        return f"connection lost while running {command!r}"
-    return f"{type(exc).__name__} while running {command!r}: {exc}"
+        return ConnectionLost(f"connection lost while running {command!r}")
+    return SessionFailed(f"{type(exc).__name__} while running {command!r}: {exc}")
 
 
 def one_line(text: str) -> str:
     """``text`` on one line: whitespace runs (newlines included) become one space."""
     return " ".join(text.split())
-
-
-def is_connect_failure(reason: str) -> bool:
-    """True for reasons that --retries may repeat (never authentication)."""
-    return reason.startswith(CONNECT_FAILURES)

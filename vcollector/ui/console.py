@@ -187,7 +187,7 @@ def _filters(job: Job) -> list[tuple[str, str]]:
         "name_pattern": "Name pattern",
         "platform": "Platform filter",
     }
-    options = job.device_filter.as_options()
-    if not options:
+    items = job.device_filter.spec().items()
+    if not items:
         return [("Device filter", "none (all devices)")]
-    return [(labels[key], value) for key, value in options.items()]
+    return [(labels[key], value) for key, value in items]

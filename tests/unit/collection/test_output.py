@@ -6,20 +6,22 @@ from vcollector.collection.output import clean_output, rejection
 
 
 def test_clean_output_normalises_line_endings_and_strips_escapes() -> None:
-    raw = "\r\n\x1b[1mhostname r1\x1b[0m\r\ninterface Gi1 \r\n\x07\x1b(B\r\n\r\n"
-    assert clean_output(raw) == "hostname r1\ninterface Gi1\n"
+    raw = "\r\n\x1b[1mhostname r1\x1b[0m\r\ninterface Gi1 \r\r\n\x07\x1b(B\r\n\r\n"
+    assert clean_output(raw) == "\nhostname r1\ninterface Gi1 \n\n\n"
 
 
-def test_clean_output_keeps_tabs_and_inner_blank_lines() -> None:
-    assert clean_output("a\tb\n\nc") == "a\tb\n\nc\n"
+def test_clean_output_keeps_the_devices_bytes() -> None:
+    # trailing spaces (a config's "! " lines), tabs, leading/trailing blank lines, no final newline
+    assert clean_output("! \r\n\r\na\tb  \r\n\r\n\r\nc") == "! \n\na\tb  \n\n\nc"
+    assert clean_output("\r\n \r\n") == "\n \n"
 
 
-def test_clean_output_of_nothing_is_empty() -> None:
-    assert clean_output("\r\n \r\n") == ""
+def test_lone_carriage_returns_and_backspaces_go() -> None:
+    assert clean_output("abc\rdef\n\rghi\x08\n") == "abcdef\nghi\n"
 
 
 def test_replacement_characters_survive() -> None:
-    assert clean_output(b"caf\xe9 ok".decode("utf-8", errors="replace")) == "caf\ufffd ok\n"
+    assert clean_output(b"caf\xe9 ok".decode("utf-8", errors="replace")) == "caf\ufffd ok"
 
 
 @pytest.mark.parametrize(

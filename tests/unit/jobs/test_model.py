@@ -7,7 +7,8 @@ import pytest
 
 from tests.conftest import REPO
 from vcollector.errors import JobFileError
-from vcollector.jobs.model import is_enable_command, is_paging_command, load_job, parse_job
+from vcollector.jobs.commands import is_enable_command, is_paging_command
+from vcollector.jobs.model import load_job, parse_job
 
 # The 102 real job files from the field (copied unchanged from ../shared/fixtures).
 REAL_JOBS = REPO / "tests" / "fixtures" / "jobs_v2_original"

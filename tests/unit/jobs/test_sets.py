@@ -6,11 +6,7 @@ from pathlib import Path
 import pytest
 
 from vcollector.errors import VCollectorError
-from vcollector.inventory.records import DeviceRecord
-from vcollector.jobs.model import parse_job
 from vcollector.jobs.sets import expand_job_paths
-from vcollector.run.plan import JobPlan, capture_clashes
-from vcollector.storage.captures import CaptureTarget
 
 
 def _job_file(directory: Path, name: str) -> Path:
@@ -38,22 +34,3 @@ def test_unmatched_glob_and_missing_dir_are_errors(tmp_path: Path) -> None:
         expand_job_paths([str(tmp_path / "*.json")], None)
     with pytest.raises(VCollectorError, match="jobs directory not found"):
         expand_job_paths([], tmp_path / "missing")
-
-
-def _device(name: str, device_id: int) -> DeviceRecord:
-    return DeviceRecord(device_id, name, name, "127.0.0.2", 22, "cisco_ios", None, "Cisco", None, None, None)
-
-
-def test_clashing_capture_files_are_found(tmp_path: Path) -> None:
-    devices = [_device("r1", 1), _device("r2", 2)]
-
-    def plan(job_id: int, outdir: str, devs: list[DeviceRecord]) -> JobPlan:
-        job = parse_job({"job_id": job_id, "commands": {"command": "x", "output_directory": outdir}})
-        return JobPlan(Path(f"{job_id}.json"), job, devs, CaptureTarget(tmp_path, job, "t"))
-
-    clashes = capture_clashes(
-        [plan(301, "configs", devices), plan(302, "configs", devices), plan(303, "arp", devices)]
-    )
-    assert len(clashes) == 1
-    assert clashes[0].jobs == ("301", "302")
-    assert clashes[0].files == 2

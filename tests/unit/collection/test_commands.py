@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vcollector.collection.tasks import _is_disable_command
+from vcollector.collection.commands import is_disable_command as _is_disable_command
 
 
 @pytest.mark.parametrize("command", ["disable", " DISABLE ", "disable 1"])

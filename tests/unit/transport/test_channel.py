@@ -1,0 +1,45 @@
+"""Where a command's output ends: the prompt twice, never prompt-like text alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from vcollector.transport.channel import _strip_echo, prompt_block_start, prompt_regex
+
+
+@pytest.mark.parametrize(
+    ("tail", "count", "end"),
+    [
+        ("out\r\nr1#\r\nr1#", 2, 5),  # the output, the prompt, our RETURN's prompt
+        ("out\r\nr1#\r\n", 2, None),  # the device has not printed the second prompt yet
+        ("out\r\nr1#", 2, None),
+        ("outr1#\r\nr1#", 2, 3),  # output without a final newline
+        ("description r1#", 2, None),  # a config line that ends like a prompt, then a pause
+        ("description r1#", 1, None),
+        ("  description core1#uplink\r\n", 2, None),
+        ("x\r\nr1#\r\nmore\r\nr1#\r\nr1#", 2, 14),  # a prompt-only line inside the output
+        ("x\r\nr1#\r\nr1#\r\nr1#", 3, 3),  # three RETURNs sent: three prompts end it
+        ("x\r\nr1#\r\nr1#\r\nr1#", 2, 8),
+        ("end\nr1#r1#", 2, 4),  # a device that echoed our RETURN early: prompts glued
+        ("end\nr1#r1#r1#", 2, 7),
+        ("endr1#r1#", 2, 3),
+        ("end\nr1#\nr1#r1#", 3, 4),
+        ("end\nr1(config)#\nr1(config)#", 2, 4),
+        ("end\nr1>\nr1>", 2, 4),
+        ("end\nrr1#\nrr1#", 2, None),  # another host's prompt
+    ],
+)
+def test_prompt_block(tail: str, count: int, end: int | None) -> None:
+    assert prompt_block_start(tail, prompt_regex("r1"), count) == end
+
+
+def test_junos_context_lines_belong_to_the_prompt() -> None:
+    tail = "set version 21\n\n{master:0}\nadmin@mx1> \n\n{master:0}\nadmin@mx1> "
+    end = prompt_block_start(tail, prompt_regex("admin@mx1"), 2)
+    assert tail[:end] == "set version 21\n\n"
+
+
+def test_the_echo_is_dropped_only_when_it_is_the_command() -> None:
+    assert _strip_echo("show version\r\nCisco IOS\r\n", "show version") == "Cisco IOS\r\n"
+    assert _strip_echo("\x1b[Kshow version\r\nx\r\n", "show version") == "x\r\n"
+    assert _strip_echo("Cisco IOS\r\n", "show version") == "Cisco IOS\r\n"
