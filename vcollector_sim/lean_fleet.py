@@ -100,7 +100,7 @@ class LeanDevice:
 
 @dataclass
 class DeviceStats:
-    """What the device side saw: TCP connections, password attempts, sessions, commands."""
+    """What the device side saw: TCP connections, password attempts, sessions, commands, prompts."""
 
     connections: Counter[str] = field(default_factory=Counter)
     auth_attempts: Counter[str] = field(default_factory=Counter)
@@ -108,11 +108,13 @@ class DeviceStats:
     current: Counter[str] = field(default_factory=Counter)
     peak: Counter[str] = field(default_factory=Counter)
     commands: Counter[tuple[str, str]] = field(default_factory=Counter)  # (device, command)
+    prompts: Counter[str] = field(default_factory=Counter)  # prompts the shell wrote, per device
 
     def reset(self) -> None:
         """Forget every count but the live sessions."""
         for counter in (self.connections, self.auth_attempts, self.logins, self.peak, self.commands):
             counter.clear()
+        self.prompts.clear()
 
 
 class _Server(asyncssh.SSHServer):
@@ -205,6 +207,7 @@ class _Shell:
             await self.process.stdin.read()  # until the client gives up
             return
         out.write(self.prompt)
+        self.stats.prompts[self.device.name] += 1
         while True:
             line = await self.reader.line()
             if line is None:
@@ -217,6 +220,7 @@ class _Shell:
             if not await self.answer(command):
                 return
             out.write(self.prompt)
+            self.stats.prompts[self.device.name] += 1
 
     async def answer(self, command: str) -> bool:
         """Write the answer to ``command``; False ends the session."""
@@ -395,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Serve ``--devices N`` normal lean devices until SIGTERM/SIGINT or end of input.
 
     Each line ``stats`` on stdin prints the device-side counts (logins, connections, peak
-    sessions) as one JSON line on stdout, then resets them.
+    sessions, prompts) as one JSON line on stdout, then resets them.
     """
     parser = argparse.ArgumentParser(description="Serve a lean simulated fleet on loopback.")
     parser.add_argument("--devices", type=int, required=True)
@@ -418,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                         "logins": sum(stats.logins.values()),
                         "connections": sum(stats.connections.values()),
                         "peak_sessions_per_device": max(stats.peak.values(), default=0),
+                        "prompts": sum(stats.prompts.values()),
                     }
                     print(json.dumps(counts), flush=True)
                     stats.reset()
