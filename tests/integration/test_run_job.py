@@ -285,7 +285,9 @@ def test_enable_is_sent_only_when_the_session_is_not_privileged(
     )
     job = write_job(tmp_path / "job.json", commands={"command": commands})
     with LeanFleet([device]) as fleet:
-        db = build_assets_db(tmp_path / "a.db", [AssetRow("e1", "cisco_ios", device.address)], port=fleet.port)
+        db = build_assets_db(
+            tmp_path / "a.db", [AssetRow("e1", "cisco_ios", device.address)], port=fleet.port
+        )
         result = run_job("--job", str(job), "-y", env=lean_env(db, vault.path, tmp_path / "c"))
         sent = fleet.stats.commands
     assert result.returncode == 0, result.output
