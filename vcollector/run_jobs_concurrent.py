@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from vcollector.cli import head_start
+from vcollector.cli import head_start, signals
 
 if __name__ == "__main__":
-    head_start.begin(sys.argv[1:])
-    from vcollector.cli.run_jobs import main
-
+    signals.install()  # a Ctrl-C while the program loads ends in one line, exit 130
+    try:
+        head_start.begin(sys.argv[1:])
+        from vcollector.cli.run_jobs import main
+    except KeyboardInterrupt:
+        signals.interrupted_while_loading("run_jobs_concurrent", sys.argv[1:])
     main()

@@ -45,6 +45,7 @@ VENDORS = {
 PLATFORM_VENDOR = {
     "cisco_ios": "cisco",
     "cisco_xe": "cisco",
+    "cisco_ios_xe": "cisco",
     "cisco_nxos": "cisco",
     "arista_eos": "arista",
     "juniper_junos": "juniper",
@@ -64,6 +65,7 @@ class AssetRow:
     normalized_name: str | None = None
     ipv4_address: str | None = None
     vendor: str | None = None
+    driver: str | None = None  # device_types.netmiko_driver as VelocityCMDB stores it (default: platform)
 
 
 def build_assets_db(path: Path, rows: Iterable[AssetRow], port: int = 22) -> Path:
@@ -98,12 +100,13 @@ def build_assets_db(path: Path, rows: Iterable[AssetRow], port: int = 22) -> Pat
                 role_id = ensure("roles", row.role, "INSERT INTO device_roles (name) VALUES (?)", (row.role,))
                 type_id = None
                 if row.platform:
+                    driver = row.driver or row.platform
                     type_id = ensure(
                         "types",
-                        row.platform,
+                        driver,
                         "INSERT INTO device_types (name, netmiko_driver, transport, default_port)"
                         " VALUES (?, ?, 'ssh', ?)",
-                        (f"{row.platform}_ssh", row.platform, port),
+                        (driver if driver.endswith("_ssh") else f"{driver}_ssh", driver, port),
                     )
                 connection.execute(
                     "INSERT INTO devices (name, normalized_name, site_code, vendor_id, device_type_id, model,"

@@ -34,6 +34,8 @@ DEMO_DEVICES = (
     ("dc-nx-1", "cisco_nxos", "IAD2", "leaf", "N9K-C93180YC"),
     ("dc-nx-2", "cisco_nxos", "FRA1", "leaf", "N9K-C93180YC"),
 )
+# VelocityCMDB stores IOS-XE switches under their own driver (Netmiko's cisco_xe).
+DEMO_DRIVERS = {"eng-access-1": "cisco_ios_xe_ssh", "eng-access-2": "cisco_ios_xe_ssh"}
 
 
 def _banner(text: str) -> None:
@@ -68,7 +70,15 @@ def main(argv: list[str] | None = None) -> int:
         db = build_assets_db(
             workdir / "assets.db",
             [
-                AssetRow(name, platform, device.address, site=site, role=role, model=model)
+                AssetRow(
+                    name,
+                    platform,
+                    device.address,
+                    site=site,
+                    role=role,
+                    model=model,
+                    driver=DEMO_DRIVERS.get(name),
+                )
                 for (name, platform, site, role, model), device in zip(DEMO_DEVICES, devices, strict=True)
             ],
             port=fleet.port,

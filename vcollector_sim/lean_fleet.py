@@ -12,6 +12,8 @@ fault-injection tests: each device has a ``behaviour``:
 ``drip``            a ``show`` output trickles one line every 0.5 s, forever
 ``huge``            ``show running-config`` prints ``huge_bytes`` (default 50 MB)
 ``garbage``         output with invalid UTF-8 bytes, ANSI colour codes and CRs
+``leaky``           its running-config holds its login password in clear, and ``show leak``
+                    is refused with an error line that echoes the password
 ``no_banner``       plain TCP listener that accepts and never sends an SSH banner
 ``close``           plain TCP listener that accepts and closes at once
 
@@ -243,7 +245,13 @@ class _Shell:
             self.enabled = False
             return True
         if command == "show running-config" and self.enabled:
-            return await self.show(running_config(device.name), huge=True)
+            body = running_config(device.name)
+            if device.behaviour == "leaky":
+                body += f"username admin privilege 15 password 0 {device.password}\r\n".encode()
+            return await self.show(body, huge=True)
+        if command == "show leak" and device.behaviour == "leaky":
+            out.write(f"% Invalid input detected: password {device.password} not accepted\r\n".encode())
+            return True
         if command == "show version":
             text = f"Cisco IOS Software, Version 15.8(3)M2\r\n{device.name} uptime is 1 week\r\n"
             return await self.show(text.encode())

@@ -7,8 +7,9 @@ import sys
 import typer
 
 from vcollector import __version__
-from vcollector.cli import inventory, vault
+from vcollector.cli import common, inventory, jobs, vault
 from vcollector.cli.common import run_and_exit
+from vcollector.cli.parse import parse
 from vcollector.cli.run_job import run_job
 from vcollector.cli.run_jobs import run_jobs_concurrent, spread_multi_value_options
 
@@ -23,12 +24,14 @@ app.command("run-job", help=run_job.__doc__)(run_job)
 app.command("run-jobs", help=run_jobs_concurrent.__doc__)(run_jobs_concurrent)
 app.add_typer(vault.app, name="vault")
 app.add_typer(inventory.app, name="inventory")
+app.add_typer(jobs.app, name="jobs")
+app.command("parse", help=parse.__doc__)(parse)
 
 
 @app.command("version")
 def version() -> None:
     """Print the version."""
-    typer.echo(f"vcollector {__version__}")
+    common.echo(f"vcollector {__version__}")
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -12,9 +13,11 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from vcollector.cli import signals
 from vcollector.config.logging import setup_logging as setup_logging
 from vcollector.config.paths import debug_root, default_db_path, make_private_dirs
 from vcollector.jobs.model import Job
+from vcollector.ui.text import printable
 
 CredentialOption = Annotated[
     str | None,
@@ -81,11 +84,34 @@ ProcessesOption = Annotated[
         help="Worker processes (default: one per core for runs of 100+ devices, else 1).",
     ),
 ]
+MaxOutputOption = Annotated[
+    float | None,
+    typer.Option(
+        "--max-output-mb",
+        min=0.001,
+        max=4096,
+        help="Cap one command's output, in MB (default: the job's execution.max_output_mb, else 64); "
+        "a device that prints more fails and nothing of it is kept.",
+        show_default=False,
+    ),
+]
 JsonOption = Annotated[
     Path | None, typer.Option("--json", help="Write machine-readable results to this file (atomically).")
 ]
 
 log = logging.getLogger("vcollector")
+
+
+def echo(text: str = "", *, err: bool = False, lines: bool = False) -> None:
+    """One line for a person (``lines``: several, e.g. JSON): control characters shown, not
+    sent to the terminal; a closed output (``| head``) is not an error of the program."""
+    stream = sys.stderr if err else sys.stdout
+    shown = "\n".join(map(printable, text.split("\n"))) if lines else printable(text)
+    try:
+        stream.write(shown + "\n")
+        stream.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        pass
 
 
 def configure_output() -> None:
@@ -103,6 +129,7 @@ def run_and_exit(app: typer.Typer, prog_name: str, args: list[str] | None = None
     uses again. Everything a run writes (captures, JSON, known_hosts) is closed by the time
     the app returns; the output streams and log handlers are flushed here.
     """
+    signals.install()
     try:
         app(args=args, prog_name=prog_name)
         code = 0
@@ -110,22 +137,38 @@ def run_and_exit(app: typer.Typer, prog_name: str, args: list[str] | None = None
         if exc.code is None or isinstance(exc.code, int):
             code = exc.code or 0
         else:
-            sys.stderr.write(f"{exc.code}\n")
+            echo(str(exc.code), err=True)
             code = 1
+    except KeyboardInterrupt:
+        code = signals.EXIT_INTERRUPTED
+    if signals.was_interrupted() and code != signals.EXIT_INTERRUPTED:
+        # Stopped before the run could report for itself (loading, planning, a prompt).
+        _interrupted_early(prog_name, args if args is not None else sys.argv[1:])
+        code = signals.EXIT_INTERRUPTED
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # A closed pipe: nothing more can be said there, and the run's outcome stands.
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more can be said there
-            code = code or 1
     os._exit(code)
 
 
-_failure_hooks: list[Callable[[str], None]] = []
+def _interrupted_early(prog_name: str, args: Sequence[str]) -> None:
+    echo("Interrupted before the run started; nothing was collected.", err=True)
+    if _failure_hooks:
+        for hook in list(_failure_hooks):
+            hook("interrupted before the run started", True)
+        return
+    many = "run_jobs_concurrent" in prog_name or "run-jobs" in args
+    signals.write_interrupted_results("run_jobs_concurrent" if many else "run_job", args)
 
 
-def on_failure(hook: Callable[[str], None]) -> None:
-    """Call ``hook(message)`` when the command fails with :func:`fail` (the results file)."""
+_failure_hooks: list[Callable[[str, bool], None]] = []
+
+
+def on_failure(hook: Callable[[str, bool], None]) -> None:
+    """Call ``hook(message, interrupted)`` when the command fails early: :func:`fail`, or a
+    signal before the run could report (the results file uses it)."""
     _failure_hooks.append(hook)
 
 
@@ -137,8 +180,8 @@ def clear_failure_hooks() -> None:
 def fail(message: str) -> NoReturn:
     """Print one error line to stderr and exit 1."""
     for hook in list(_failure_hooks):
-        hook(message)
-    typer.echo(f"Error: {message}", err=True)
+        hook(message, False)
+    echo(f"Error: {message}", err=True)
     raise typer.Exit(1)
 
 
@@ -158,14 +201,14 @@ def confirm(question: str, yes: bool) -> None:
     except (EOFError, KeyboardInterrupt):
         answer = ""
     if answer.strip().lower() not in {"y", "yes"}:
-        typer.echo("Aborted.")
+        echo("Aborted.")
         raise typer.Exit(1)
 
 
 def warn_command_line_password(given: str | None) -> None:
     """One line on stderr when the vault password was passed as an argument."""
     if given:
-        typer.echo(
+        echo(
             "Warning: --vault-pass is visible to other users of this machine (process list, shell history); "
             "use VELOCITYCMDB_VAULT_PASS or 'vcollector vault remember' instead.",
             err=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Annotated
 
@@ -37,15 +38,14 @@ def list_devices(
     except VCollectorError as exc:
         common.fail(str(exc))
     if as_json:
-        typer.echo(
-            json.dumps([device.__dict__ | {"problem": device.problem} for device in devices], indent=2)
-        )
+        records = [dataclasses.asdict(device) | {"problem": device.problem} for device in devices]
+        common.echo(json.dumps(records, indent=2), lines=True)
         return
-    typer.echo(f"{'NAME':28} {'ADDRESS':16} {'PORT':>5} {'PLATFORM':15} {'SITE':8} {'VENDOR':18} ROLE")
+    common.echo(f"{'NAME':28} {'ADDRESS':16} {'PORT':>5} {'PLATFORM':15} {'SITE':8} {'VENDOR':18} ROLE")
     for device in devices:
-        typer.echo(
+        common.echo(
             f"{device.name:28} {device.address or '-':16} {device.port:>5} {device.platform or '-':15} "
             f"{device.site or '-':8} {device.vendor or '-':18} {device.role or '-'}"
             + (f"  [{device.problem}]" if device.problem else "")
         )
-    typer.echo(f"{len(devices)} device(s)")
+    common.echo(f"{len(devices)} device(s)")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from vcollector.cli import common
 from vcollector.cli.common import fail
 from vcollector.parsing import parse_output
 
@@ -36,11 +37,11 @@ def parse(
     if not parsed.records:
         fail(f"parsed 0 records with {parsed.template}")
     if as_json:
-        typer.echo(json.dumps(parsed.records, indent=2))
+        common.echo(json.dumps(parsed.records, indent=2), lines=True)
         return
     for line in _table(parsed.records):
-        typer.echo(line)
-    typer.echo(f"{len(parsed.records)} record(s) with {parsed.template}")
+        common.echo(line)
+    common.echo(f"{len(parsed.records)} record(s) with {parsed.template}")
 
 
 def _cell(value: Any) -> str:

@@ -33,6 +33,7 @@ def run_job(
     json_path: common.JsonOption = None,
     strict_host_keys: common.StrictHostKeysOption = False,
     processes: common.ProcessesOption = None,
+    max_output_mb: common.MaxOutputOption = None,
 ) -> None:
     """Run one v2.0 collection job against every matching device in assets.db."""
     common.configure_output()
@@ -52,6 +53,7 @@ def run_job(
             save=not no_save,
             retries=retries,
             strict_host_keys=strict_host_keys,
+            max_output_mb=max_output_mb,
             processes=processes,
         )
         chain = common.job_credentials(loaded, common.names(credential))

@@ -62,6 +62,7 @@ def run_jobs_concurrent(
     json_path: common.JsonOption = None,
     strict_host_keys: common.StrictHostKeysOption = False,
     processes: common.ProcessesOption = None,
+    max_output_mb: common.MaxOutputOption = None,
     shared_sessions: Annotated[
         bool,
         typer.Option(
@@ -97,6 +98,7 @@ def run_jobs_concurrent(
             shared_sessions=shared_sessions,
             processes=processes,
             strict_host_keys=strict_host_keys,
+            max_output_mb=max_output_mb,
             max_concurrent_jobs=max_concurrent_jobs,
         )
         plans = [_plan(path, spec, timestamp, given, dry_run) for path in paths]

@@ -67,7 +67,7 @@ class ResultsFile:
         try:
             write_results(self.path, document)
         except ResultsFileError as exc:
-            typer.echo(f"Error: {exc}", err=True)
+            common.echo(f"Error: {exc}", err=True)
 
     def write(
         self,
@@ -93,7 +93,7 @@ class ResultsFile:
         try:
             write_results(self.path, document)
         except ResultsFileError as exc:
-            typer.echo(f"Error: {exc}", err=True)
+            common.echo(f"Error: {exc}", err=True)
             return False
         return True
 
@@ -157,7 +157,7 @@ def unlock(
         shown = f"Using credentials: {credential.name} (user: {credential.username})"
         if number and len(jobs) < len(labels):
             shown += f" for job{'s' if len(jobs) > 1 else ''} {', '.join(dict.fromkeys(jobs))}"
-        typer.echo(shown)
+        common.echo(shown)
     return source
 
 
@@ -220,6 +220,6 @@ def finish(results: Sequence[JobResult], problems: Sequence[str], results_file: 
     """Write the results file, name the run's problems, and exit 0 only when all is well."""
     written = results_file.write(results, problems=problems)
     for problem in problems:
-        typer.echo(f"Error: {problem}", err=True)
+        common.echo(f"Error: {problem}", err=True)
     ok = bool(results) and all(result.ok for result in results) and not problems and written
     raise typer.Exit(0 if ok else 1)

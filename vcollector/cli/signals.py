@@ -7,15 +7,72 @@ the run's :class:`~vcollector.cancellation.Cancellation` is cancelled and
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
+import sys
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 from vcollector.cancellation import Cancellation
-from vcollector.errors import Interrupted
+from vcollector.errors import Interrupted, VCollectorError
 
 T = TypeVar("T")
+EXIT_INTERRUPTED = 130
+
+_interrupted = threading.Event()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    _interrupted.set()
+    raise KeyboardInterrupt
+
+
+def install() -> None:
+    """Ctrl-C and SIGTERM raise ``KeyboardInterrupt`` from the first line of the program on,
+    and are remembered, so that even a signal during start-up ends in one line and exit 130."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def was_interrupted() -> bool:
+    """True once Ctrl-C or SIGTERM reached the program."""
+    return _interrupted.is_set()
+
+
+def interrupted_while_loading(tool: str, args: Sequence[str]) -> NoReturn:
+    """A signal before the command line was even read: one line, the results file, exit 130."""
+    sys.stderr.write("Interrupted before the run started; nothing was collected.\n")
+    write_interrupted_results(tool, args)
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
+def write_interrupted_results(tool: str, args: Sequence[str]) -> None:
+    """Replace the ``--json`` file named in ``args`` (if any) by an interrupted, empty run."""
+    json_path = option_value(args, "--json")
+    if not json_path:
+        return
+    from vcollector.run.results_json import results_document, write_results
+
+    now = datetime.now(timezone.utc)
+    document = results_document(tool, [], now, now, interrupted=True, error="interrupted")
+    with contextlib.suppress(VCollectorError):
+        write_results(Path(json_path), document)
+
+
+def option_value(args: Sequence[str], name: str) -> str | None:
+    """The value of ``name`` in a command line (``--name VALUE`` or ``--name=VALUE``)."""
+    for index, arg in enumerate(args):
+        if arg == name and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith(name + "="):
+            return arg[len(name) + 1 :]
+    return None
 
 
 def run_interruptibly(work: Callable[[], T], cancellation: Cancellation, grace: float = 5.0) -> T:
@@ -50,14 +107,10 @@ def run_interruptibly(work: Callable[[], T], cancellation: Cancellation, grace: 
     return outcome["value"]  # type: ignore[no-any-return]
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def _raise_on_sigterm() -> Any:
     if threading.current_thread() is not threading.main_thread():
         return None
-    return signal.signal(signal.SIGTERM, _on_sigterm)
+    return signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _restore_sigterm(previous: Any) -> None:

@@ -73,7 +73,7 @@ def init(vault: common.VaultPathOption = None, vault_pass: common.VaultPassOptio
         target.init(_new_password("vault password", vault_password.ENV_VARIABLES[0], given))
     except VCollectorError as exc:
         common.fail(str(exc))
-    typer.echo(f"Vault created: {target.path}")
+    common.echo(f"Vault created: {target.path}")
 
 
 @app.command("add")
@@ -107,14 +107,15 @@ def add(
             _optional_secret("Key passphrase", SECRET_ENV["passphrase"], ask=True) if key_text else None
         )
         secret = _optional_secret("Enable secret", SECRET_ENV["enable_secret"], ask=enable_secret)
-        unlocked.add(
-            Credential(name, username, password, key_text, passphrase, secret),
-            default=default,
-            replace=replace,
-        )
+        credential = Credential(name, username, password, key_text, passphrase, secret)
+        if key_text:
+            from vcollector.transport.credentials import private_key
+
+            private_key(credential)  # refuse a file that is not a usable key, or a wrong passphrase
+        unlocked.add(credential, default=default, replace=replace)
     except VCollectorError as exc:
         common.fail(str(exc))
-    typer.echo(f"Credential {name!r} saved" + (" (default)" if default else "") + ".")
+    common.echo(f"Credential {name!r} saved" + (" (default)" if default else "") + ".")
 
 
 @app.command("list")
@@ -125,9 +126,9 @@ def list_credentials(vault: common.VaultPathOption = None) -> None:
     except VCollectorError as exc:
         common.fail(str(exc))
     if not infos:
-        typer.echo("No credentials. Add one with: vcollector vault add NAME -u USER")
+        common.echo("No credentials. Add one with: vcollector vault add NAME -u USER")
         return
-    typer.echo(f"{'NAME':20} {'USERNAME':20} {'DEFAULT':8} SECRETS")
+    common.echo(f"{'NAME':20} {'USERNAME':20} {'DEFAULT':8} SECRETS")
     for info in infos:
         held = [
             label
@@ -138,7 +139,7 @@ def list_credentials(vault: common.VaultPathOption = None) -> None:
             )
             if present
         ]
-        typer.echo(
+        common.echo(
             f"{info.name:20} {info.username:20} {'yes' if info.is_default else '':8} {', '.join(held)}"
         )
 
@@ -157,7 +158,7 @@ def remove(
         _unlock(Vault(vault), vault_pass).remove(name)
     except VCollectorError as exc:
         common.fail(str(exc))
-    typer.echo(f"Credential {name!r} removed.")
+    common.echo(f"Credential {name!r} removed.")
 
 
 @app.command("set-default")
@@ -170,7 +171,7 @@ def set_default(
         _unlock(Vault(vault), vault_pass).set_default(name)
     except VCollectorError as exc:
         common.fail(str(exc))
-    typer.echo(f"Default credential: {name}")
+    common.echo(f"Default credential: {name}")
 
 
 @app.command("passwd")
@@ -182,10 +183,10 @@ def change_password(vault: common.VaultPathOption = None, vault_pass: common.Vau
         unlocked = _unlock(target, vault_pass)
         unlocked.change_password(_new_password("vault password", SECRET_ENV["new_vault_password"]))
         if vault_password.from_keyring(target.path):
-            typer.echo("Note: the keyring holds the old password; run 'vcollector vault remember' again.")
+            common.echo("Note: the keyring holds the old password; run 'vcollector vault remember' again.")
     except VCollectorError as exc:
         common.fail(str(exc))
-    typer.echo("Vault password changed.")
+    common.echo("Vault password changed.")
 
 
 @app.command("remember")
@@ -199,7 +200,7 @@ def remember(vault: common.VaultPathOption = None, vault_pass: common.VaultPassO
         vault_password.remember(target.path, password)
     except VCollectorError as exc:
         common.fail(str(exc))
-    typer.echo(f"Vault password stored in the OS keyring for {target.path}.")
+    common.echo(f"Vault password stored in the OS keyring for {target.path}.")
 
 
 @app.command("forget")
@@ -210,4 +211,4 @@ def forget(vault: common.VaultPathOption = None) -> None:
         removed = vault_password.forget(target.path)
     except VCollectorError as exc:
         common.fail(str(exc))
-    typer.echo("Vault password removed from the keyring." if removed else "No password was stored.")
+    common.echo("Vault password removed from the keyring." if removed else "No password was stored.")

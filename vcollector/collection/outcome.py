@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -18,10 +18,14 @@ class DeviceOutcome:
     reason: str | None
     started: datetime
     ended: datetime
-    capture_path: Path | None = None
+    capture_path: Path | None = None  # the capture file written
     capture_bytes: int | None = None
     plan_index: int = 0
     failure: str | None = None  # the cause, for a failed device: DeviceError.kind
+    # What the device printed, on its way from the session to the store (which writes it
+    # and drops it from here); never kept once stored.
+    output: str | None = field(default=None, repr=False)
+    target: Path | None = None  # where the store writes the output (None: --no-save)
 
     @property
     def elapsed_ms(self) -> int:

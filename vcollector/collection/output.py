@@ -7,6 +7,9 @@ saved it would overwrite a good config with an error message.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from vcollector.storage.scrub import SCRUBBED
 
 # CSI / OSC / two-character escape sequences, then every control character but TAB and LF.
 _ANSI = re.compile(
@@ -43,9 +46,18 @@ def clean_output(text: str) -> str:
         blank lines and the final newline (or its absence) are the device's, because config
         backups are compared and restored.
     """
-    text = _LINE_END.sub("\n", text)
-    text = _ANSI.sub("", text)
-    return _CONTROL.sub("", text)
+    # Each step copies the text only when it has something to change (a 100 MB capture
+    # should not exist many times over): str.replace is one pass, the regexes run only
+    # on what is left.
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            text = _LINE_END.sub("\n", text)
+    if "\x1b" in text:
+        text = _ANSI.sub("", text)
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
+    return text
 
 
 def rejection(output: str) -> str | None:
@@ -60,3 +72,16 @@ def rejection(output: str) -> str | None:
         if checked >= _LINES_CHECKED:
             break
     return None
+
+
+# Shorter secrets are not looked for in text: they would blank ordinary words.
+MIN_SECRET_LENGTH = 3
+
+
+def without_secrets(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with each of the run's own secrets (a password the device echoed in an error
+    line, a config that holds the login password in clear) replaced by ``<removed>``."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= MIN_SECRET_LENGTH and secret in text:
+            text = text.replace(secret, SCRUBBED)
+    return text

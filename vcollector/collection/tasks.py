@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,13 +22,21 @@ from nornir.core.task import Result, Task
 from vcollector.cancellation import Cancellation
 from vcollector.collection.commands import run_commands
 from vcollector.collection.outcome import DeviceOutcome
+from vcollector.collection.output import without_secrets
 from vcollector.errors import DeviceError, DeviceInterrupted, VCollectorError
-from vcollector.storage.captures import safe_part, write_capture
+from vcollector.storage.captures import safe_part
+from vcollector.storage.scrub import scrub_secrets
 from vcollector.transport import privilege
 from vcollector.transport.failures import one_line
 from vcollector.transport.host_keys import KnownHosts
 from vcollector.transport.limits import SessionLimiter
-from vcollector.transport.session import DEFAULT_MAX_OUTPUT_BYTES, Session, SessionOptions, open_session
+from vcollector.transport.session import (
+    CONNECTION,
+    DEFAULT_MAX_OUTPUT_BYTES,
+    Session,
+    SessionOptions,
+    open_session,
+)
 
 
 def _prepared(task: Task, session: Session) -> Session:
@@ -74,6 +81,7 @@ class JobStep:
     inter_command_time: float
     path: Path | None
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+    scrub: bool = False  # replace secrets in the output before it is stored (scrub_secrets)
 
 
 StepReport = Callable[[DeviceOutcome], None]
@@ -95,6 +103,13 @@ def _failure(exc: BaseException) -> tuple[str, str]:
     return one_line(f"unexpected {type(exc).__name__}: {exc}"), "failed"
 
 
+def _secrets_of(task: Task) -> tuple[str, ...]:
+    """The host's own secrets (login password, enable secret, key passphrase)."""
+    extras = task.host.get_connection_parameters(CONNECTION).extras or {}
+    values = (task.host.password, extras.get("secret"), extras.get("passphrase"))
+    return tuple(value for value in values if isinstance(value, str) and value)
+
+
 def collect_jobs(
     task: Task,
     steps: Mapping[str, Sequence[JobStep]],
@@ -102,25 +117,23 @@ def collect_jobs(
     report: StepReport | None = None,
     session_log_dir: Path | None = None,
 ) -> Result:
-    """Run every job step of ``task.host`` over one SSH login, saving each job's capture.
+    """Run every job step of ``task.host`` over one SSH login.
 
     ``steps`` maps host names to their steps, in job order. Never raises: the result is
-    one :class:`DeviceOutcome` per step (each also passed to ``report`` as it finishes).
-    A failed login fails every step with the same reason; a failed step (a rejected
-    command, a capture that cannot be written) does not stop the next one.
+    one :class:`DeviceOutcome` per step (each also passed to ``report`` as it finishes),
+    carrying the step's output for the store to write. The run's own secrets are removed
+    from outputs and reasons, and secrets scrubbed where the job asks, before anything
+    leaves this function. A failed login fails every step with the same reason; a failed
+    step (a rejected command) does not stop the next one.
     """
     host = task.host
     todo = list(steps.get(host.name, ()))
     outcomes: list[DeviceOutcome] = []
     device_id = int(host.data.get("device_id") or 0)
+    secrets = _secrets_of(task)
 
     def finish(
-        step: JobStep,
-        started: datetime,
-        *,
-        path: Path | None = None,
-        size: int | None = None,
-        error: BaseException | None = None,
+        step: JobStep, started: datetime, *, output: str | None = None, error: BaseException | None = None
     ) -> None:
         reason, kind = _failure(error) if error is not None else (None, None)
         outcome = DeviceOutcome(
@@ -128,13 +141,13 @@ def collect_jobs(
             address=host.hostname,
             device_id=device_id,
             ok=error is None,
-            reason=reason,
+            reason=without_secrets(reason, secrets) if reason else None,
             failure=kind,
             started=started,
             ended=datetime.now(timezone.utc),
-            capture_path=path,
-            capture_bytes=size,
             plan_index=step.plan_index,
+            output=output,
+            target=step.path,
         )
         outcomes.append(outcome)
         if report is not None:
@@ -149,19 +162,17 @@ def collect_jobs(
             while todo:
                 step = todo.pop(0)
                 try:
-                    path = step.path
                     output = run_commands(
                         session, step.commands, step.timeout, step.inter_command_time, step.max_output_bytes
                     )
-                    size = None
-                    if path is not None:
-                        with stop.writing() if stop else nullcontext():
-                            size = write_capture(path, output)
+                    output = without_secrets(output, secrets)
+                    if step.scrub:
+                        output = scrub_secrets(output, session.platform)
                 except Exception as failure:
                     interrupted = stop is not None and stop.cancelled
                     finish(step, started, error=DeviceInterrupted() if interrupted else failure)
                 else:
-                    finish(step, started, path=path, size=size)
+                    finish(step, started, output=output)
                 started = datetime.now(timezone.utc)
     except Exception as exc:
         for step in todo:

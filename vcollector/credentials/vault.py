@@ -23,12 +23,14 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from vcollector.config.paths import default_vault_path
+from vcollector.config.paths import default_vault_path, make_private_dirs
 from vcollector.errors import CredentialError, VaultError
 
 HASH_ITERATIONS = 100_000
 KEY_ITERATIONS = 480_000
 MIN_PASSWORD_LENGTH = 8
+# How long to wait for another program (a second run, the earlier tool) holding the vault.
+LOCK_WAIT_SECONDS = 10.0
 REDACTED = "REDACTED"
 
 _SCHEMA = (
@@ -91,12 +93,18 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _password_bytes(password: str) -> bytes:
+    """The password's bytes: UTF-8, and bytes that were not UTF-8 (a Latin-1 environment
+    variable arrives as surrogate escapes) exactly as they were given."""
+    return password.encode("utf-8", errors="surrogateescape")
+
+
 def _password_hash(password: str, salt: bytes) -> bytes:
-    return hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, HASH_ITERATIONS, 32)
+    return hashlib.pbkdf2_hmac("sha256", _password_bytes(password), salt, HASH_ITERATIONS, 32)
 
 
 def _fernet_key(password: str, salt: bytes) -> bytes:
-    raw = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, KEY_ITERATIONS, 32)
+    raw = hashlib.pbkdf2_hmac("sha256", _password_bytes(password), salt, KEY_ITERATIONS, 32)
     return base64.urlsafe_b64encode(raw)
 
 
@@ -111,17 +119,24 @@ class Vault:
         if not create and not self.path.is_file():
             raise VaultError(f"vault not found: {self.path} (create one with: vcollector vault init)")
         if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            # Create the file 0600 before SQLite does, so it is never readable by others.
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            try:
+                make_private_dirs(self.path.parent)
+                # Create the file 0600 before SQLite does, so it is never readable by others.
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            except OSError as exc:
+                raise VaultError(f"cannot create vault {self.path}: {exc.strerror or exc}") from exc
         try:
-            connection = sqlite3.connect(self.path, timeout=10)
+            connection = sqlite3.connect(self.path, timeout=LOCK_WAIT_SECONDS)
         except sqlite3.Error as exc:
             raise VaultError(f"cannot open vault {self.path}: {exc}") from exc
         try:
             with connection:
                 yield connection
         except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise VaultError(f"vault {self.path} is locked by another program; try again") from exc
+            if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc):
+                raise VaultError(f"vault {self.path} is read-only: {exc}") from exc
             raise VaultError(f"vault {self.path} is unreadable or not a vault: {exc}") from exc
         finally:
             connection.close()
@@ -130,6 +145,10 @@ class Vault:
         try:
             rows = connection.execute("SELECT key, value FROM vault_metadata").fetchall()
         except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise VaultError(f"vault {self.path} is locked by another program; try again") from exc
+            if "no such table" not in str(exc):
+                raise VaultError(f"cannot read vault {self.path}: {exc}") from exc
             raise VaultError(f"vault not initialized: {self.path} (run: vcollector vault init)") from exc
         return {str(key): str(value) for key, value in rows if value is not None}
 

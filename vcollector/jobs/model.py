@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 
 from vcollector.errors import JobFileError
 from vcollector.inventory.filters import FILTER_KEYS, DeviceFilterSpec
+from vcollector.jobs.convert import is_v1
 
 FILENAME_VARIABLES = frozenset({"device_name", "device_id", "timestamp", "capture_type", "job_id"})
 # Bounds that keep values usable (a timeout of 1e12 or Infinity overflows the socket layer).
@@ -149,13 +150,23 @@ def load_job(path: str | Path) -> Job:
     if not text.strip():
         raise JobFileError(shown, None, "file is empty")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise JobFileError(shown, None, f"not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    except ValueError as exc:
+        raise JobFileError(shown, None, f"not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise JobFileError(shown, None, "must hold a JSON object")
+    if is_v1(data):
+        raise JobFileError(
+            shown, None, f"is a VelocityCMDB v1.0 job file; convert it with: vcollector jobs convert {shown}"
+        )
     job = parse_job(data, shown)
     return job.model_copy(update={"source_path": job_path})
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def parse_job(data: dict[str, Any], shown: str = "<job>") -> Job:

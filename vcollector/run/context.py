@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from vcollector.cancellation import Cancellation
 from vcollector.credentials.store import CredentialSource
 from vcollector.run.spec import RunSpec
+from vcollector.run.store import CaptureStore
 from vcollector.transport.host_keys import KnownHosts
 from vcollector.transport.limits import SessionLimiter
 from vcollector.transport.session import SessionOptions
@@ -21,6 +22,10 @@ class RunContext:
     cancellation: Cancellation = field(default_factory=Cancellation)
     limiter: SessionLimiter | None = None
     host_keys: KnownHosts | None = None
+    store: CaptureStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store = CaptureStore(self.cancellation)
 
     @classmethod
     def create(cls, spec: RunSpec, credentials: CredentialSource) -> RunContext:

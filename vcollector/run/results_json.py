@@ -11,14 +11,16 @@ import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vcollector import __version__
-from vcollector.collection.outcome import DeviceOutcome
 from vcollector.errors import ResultsFileError
-from vcollector.run.plan import JobPlan
-from vcollector.run.results import JobResult
 from vcollector.storage.atomic import write_atomic
+
+if TYPE_CHECKING:  # kept light: a run interrupted while loading still writes its results
+    from vcollector.collection.outcome import DeviceOutcome
+    from vcollector.run.plan import JobPlan
+    from vcollector.run.results import JobResult
 
 SCHEMA_VERSION = 1
 

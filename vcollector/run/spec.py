@@ -43,6 +43,7 @@ class RunSpec:
     known_hosts: Path | None = None  # None: <vcollector home>/known_hosts
     debug_dir: Path | None = None  # --debug: per-device session logs go here
     max_concurrent_jobs: int = 1
+    max_output_mb: float | None = None  # --max-output-mb: overrides every job's execution.max_output_mb
 
     def process_count(self, sessions: int, workers: int) -> int:
         """Worker processes for ``sessions`` device sessions with ``workers`` threads in all."""

@@ -64,19 +64,22 @@ def _blocked(index: int, device: DeviceRecord, reason: str, kind: str) -> Device
     )
 
 
-def _step(index: int, job: Job, path: Path | None) -> JobStep:
+def _step(index: int, job: Job, path: Path | None, max_output_mb: float | None) -> JobStep:
     return JobStep(
         plan_index=index,
         commands=job.command_list,
         timeout=float(job.execution.timeout),
         inter_command_time=float(job.execution.inter_command_time),
         path=path,
-        max_output_bytes=job.max_output_bytes,
+        max_output_bytes=int(max_output_mb * 1024 * 1024) if max_output_mb else job.max_output_bytes,
     )
 
 
-def build_work(plans: Sequence[JobPlan], save: bool = True) -> Work:
-    """The items of a run, and the steps that cannot run (capture path clashes, escapes)."""
+def build_work(plans: Sequence[JobPlan], save: bool = True, max_output_mb: float | None = None) -> Work:
+    """The items of a run, and the steps that cannot run (capture path clashes, escapes).
+
+    ``max_output_mb`` (``--max-output-mb``) replaces each job's own output cap.
+    """
     wanted: list[tuple[int, JobPlan, DeviceRecord, Path | None]] = []
     blocked: list[DeviceOutcome] = []
     for index, plan in enumerate(plans):
@@ -122,7 +125,7 @@ def build_work(plans: Sequence[JobPlan], save: bool = True) -> Work:
         chain = plan.credentials or DEFAULT_CHAIN
         devices.setdefault(device.id, device)
         if plan.job is not None:
-            groups.setdefault((device.id, chain), []).append(_step(index, plan.job, path))
+            groups.setdefault((device.id, chain), []).append(_step(index, plan.job, path, max_output_mb))
     return Work(_items(groups, devices), blocked)
 
 

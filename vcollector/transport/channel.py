@@ -58,10 +58,14 @@ def _single(pattern: str) -> re.Pattern[str]:
 
 
 def _lines_with_offsets(text: str) -> list[tuple[int, str]]:
+    """Each line as a terminal shows it, with where that starts: a carriage return inside a
+    line returns to its start (NX-OS prints ``\rswitch# ``), so what follows it is the line."""
     lines: list[tuple[int, str]] = []
     start = 0
     for piece in text.split("\n"):
-        lines.append((start, piece.rstrip("\r")))
+        visible = piece.rstrip("\r")
+        cut = visible.rfind("\r") + 1
+        lines.append((start + cut, visible[cut:]))
         start += len(piece) + 1
     return lines
 
@@ -110,7 +114,7 @@ def prompt_block_start(tail: str, prompt: re.Pattern[str], count: int) -> int | 
 
 def _ends_with_prompt(tail: str, prompt: re.Pattern[str]) -> bool:
     last = tail.rsplit("\n", 1)[-1].rstrip("\r")
-    return prompt.match(last) is not None
+    return prompt.match(last[last.rfind("\r") + 1 :]) is not None
 
 
 def _channel_closed(connection: Any) -> bool:
@@ -194,9 +198,32 @@ def run_command(
             quiet_since = now
             continue
         wait(min(deadline - now, CONFIRM_GRACE_SECONDS))
+    return _assemble(chunks, tail, prompt_block_start(tail, prompt, returns + 1) or 0, command)
+
+
+def _assemble(chunks: list[str], tail: str, end_in_tail: int, command: str) -> str:
+    """The output from its chunks, joined once: the prompts cut off the last chunks and the
+    echo off the first before the join, so a large output exists once more at most."""
+    drop = len(tail) - end_in_tail  # characters of prompts (and our RETURNs' echoes) at the end
+    while drop and chunks:
+        last = chunks[-1]
+        if len(last) <= drop:
+            drop -= len(last)
+            chunks.pop()
+        else:
+            chunks[-1] = last[: len(last) - drop]
+            drop = 0
+    head = "".join(chunks[:8])  # the echo is within the first few reads
+    stripped = _strip_echo(head, command)
+    removed = len(head) - len(stripped)
+    while removed and chunks:
+        first = chunks[0]
+        if len(first) <= removed:
+            removed -= len(first)
+            chunks.pop(0)
+        else:
+            chunks[0] = first[removed:]
+            removed = 0
     text = "".join(chunks)
-    del chunks
-    # The loop ended on this very condition, so the block is there.
-    end = prompt_block_start(text[-TAIL_CHARS:], prompt, returns + 1) or 0
-    cut = len(text) - min(len(text), TAIL_CHARS) + end
-    return _strip_echo(text[:cut], command)
+    chunks.clear()
+    return text

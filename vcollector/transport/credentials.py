@@ -36,20 +36,25 @@ def private_key(credential: Credential) -> paramiko.PKey | None:
         cached = _keys.get(credential)
     if cached is not None:
         return cached
-    errors: list[str] = []
+    needs_passphrase = False
     for key_class in (paramiko.Ed25519Key, paramiko.RSAKey, paramiko.ECDSAKey):
         try:
             key: paramiko.PKey = key_class.from_private_key(
                 io.StringIO(credential.ssh_key), password=credential.ssh_key_passphrase
             )
-        except (paramiko.SSHException, ValueError) as exc:
-            errors.append(type(exc).__name__)
+        except paramiko.PasswordRequiredException:
+            needs_passphrase = True
+            continue
+        except Exception:  # noqa: S112 - paramiko raises many kinds for a file of another type
             continue
         with _lock:
             _keys[credential] = key
         return key
+    if needs_passphrase and not credential.ssh_key_passphrase:
+        raise CredentialError(f"credential {credential.name!r}: SSH key is encrypted and has no passphrase")
     raise CredentialError(
-        f"credential {credential.name!r}: SSH key cannot be loaded (wrong passphrase or unsupported key type)"
+        f"credential {credential.name!r}: SSH key cannot be loaded "
+        "(not a private key, a wrong passphrase, or an unsupported key type)"
     )
 
 

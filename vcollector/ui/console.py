@@ -12,6 +12,7 @@ from vcollector.collection.outcome import DeviceOutcome
 from vcollector.jobs.model import Job
 from vcollector.run.plan import JobPlan
 from vcollector.run.results import JobResult
+from vcollector.ui.text import printable
 
 RULE = "=" * 60
 DEVICES_LISTED = 50
@@ -28,14 +29,22 @@ class Reporter:
         self.stream = stream or sys.stdout
         self.quiet = quiet
         self._lock = threading.Lock()
+        self.closed = False
 
     def line(self, text: str = "", *, always: bool = False) -> None:
-        """Print one line (suppressed under ``--quiet`` unless ``always``)."""
-        if self.quiet and not always:
+        """Print one line (suppressed under ``--quiet`` unless ``always``).
+
+        Control characters are shown, not sent to the terminal. A closed output (``| head``)
+        ends the printing, never the run: devices are still collected and files written.
+        """
+        if (self.quiet and not always) or self.closed:
             return
         with self._lock:
-            self.stream.write(text + "\n")
-            self.stream.flush()
+            try:
+                self.stream.write(printable(text) + "\n")
+                self.stream.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                self.closed = True
 
     # --- run_job -------------------------------------------------------------------
 
@@ -53,6 +62,8 @@ class Reporter:
             self.line(f"Output dir: {plan.target.directory}")
         self.line()
         self.device_list(plan, list_all=list_all)
+        if plan.excluded_by_platform:
+            self.line(f"Platform filter excluded {_excluded(plan)}")
 
     def device_list(self, plan: JobPlan, *, list_all: bool = False) -> None:
         """``Found N matching devices:`` and one line per device (problems named)."""
@@ -115,7 +126,12 @@ class Reporter:
             if plan.error:
                 self.line(f"  - {plan.source.name}: ERROR {plan.error}")
             else:
-                self.line(f"  - {plan.source.name}: {plan.label} ({_plural(len(plan.devices), 'device')})")
+                excluded = (
+                    f"; platform filter excluded {_excluded(plan)}" if plan.excluded_by_platform else ""
+                )
+                self.line(
+                    f"  - {plan.source.name}: {plan.label} ({_plural(len(plan.devices), 'device')}{excluded})"
+                )
         executions = sum(len(plan.devices) for plan in plans)
         self.line()
         self.line(f"Total: {_plural(len(plans), 'job')}, {executions} device executions")
@@ -177,6 +193,13 @@ class Reporter:
             emit(f"Failed devices ({len(failures)}):")
             for label, outcome in failures:
                 emit(f"  - [{label}] {outcome.name} ({outcome.address or 'no address'}): {outcome.reason}")
+
+
+def _excluded(plan: JobPlan) -> str:
+    """``5 devices the other filters matched (cisco_nxos: 4, unknown: 1)``."""
+    counts = plan.excluded_by_platform
+    shown = ", ".join(f"{platform}: {count}" for platform, count in counts.items())
+    return f"{_plural(sum(counts.values()), 'device')} the other filters matched ({shown})"
 
 
 def _filters(job: Job) -> list[tuple[str, str]]:

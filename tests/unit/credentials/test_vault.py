@@ -180,3 +180,23 @@ def test_short_password_refused(tmp_path: Path) -> None:
 def test_credential_needs_a_secret(vault: Vault) -> None:
     with pytest.raises(CredentialError, match="password or an SSH key"):
         vault.unlock(PASSWORD).add(Credential("lab", "admin"))
+
+
+def test_a_password_that_is_not_utf8_opens_the_vault(tmp_path: Path) -> None:
+    password = b"caf\xe9-latin1".decode("utf-8", "surrogateescape")  # a Latin-1 environment variable
+    created = Vault(tmp_path / "v.db")
+    created.init(password)
+    created.unlock(password).add(Credential("lab", "u", "p"), default=True)
+    assert created.unlock(password).get().password == "p"
+
+
+def test_a_locked_vault_says_so(vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
+    holder = sqlite3.connect(vault.path)
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr("vcollector.credentials.vault.LOCK_WAIT_SECONDS", 0.1)
+    try:
+        with pytest.raises(VaultError, match="locked by another program"):
+            vault.list()
+    finally:
+        holder.rollback()
+        holder.close()

@@ -8,7 +8,7 @@ import pytest
 from vcollector.errors import InventoryError
 from vcollector.inventory.assets_db import load_devices
 from vcollector.inventory.filters import DeviceFilterSpec
-from vcollector.inventory.records import netmiko_platform
+from vcollector.inventory.records import netmiko_platform, port_of
 from vcollector_sim.assets import AssetRow, build_assets_db
 
 
@@ -101,3 +101,30 @@ def test_missing_tables(tmp_path: Path) -> None:
     sqlite3.connect(path).execute("CREATE TABLE unrelated (x)").connection.commit()
     with pytest.raises(InventoryError, match="not a VelocityCMDB assets.db"):
         load_devices(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "port", "problem"),
+    [
+        (None, 22, None),
+        ("", 22, None),
+        (830, 830, None),
+        ("2222", 2222, None),
+        ("ssh", 22, "invalid port 'ssh' in device_types.default_port (not a number)"),
+        (0, 22, "invalid port 0 in device_types.default_port (must be 1-65535)"),
+        (70000, 22, "invalid port 70000 in device_types.default_port (must be 1-65535)"),
+    ],
+)
+def test_ports_that_are_not_ports_make_the_device_unusable(
+    value: object, port: int, problem: str | None
+) -> None:
+    assert port_of(value) == (port, problem)
+
+
+def test_a_row_with_bytes_that_are_not_utf8_is_read(assets: Path) -> None:
+    connection = sqlite3.connect(assets)
+    with connection:
+        connection.execute("UPDATE devices SET model = CAST(X'4d58ff' AS TEXT) WHERE name = 'zeta-sw'")
+    connection.close()
+    (device,) = load_devices(assets, DeviceFilterSpec(name_pattern="zeta*"))
+    assert device.model == "MX\ufffd"

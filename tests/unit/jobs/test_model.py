@@ -117,6 +117,27 @@ def test_unknown_keys_are_tolerated_and_listed() -> None:
             "leave",
         ),
         (json.dumps(_minimal(job_id=None)), "job_id", ""),
+        ('{"job_id": 1, "commands": {"command": "x"}, "execution": {"timeout": Infinity}}', None, "Infinity"),
+        ('{"job_id": 1, "commands": {"command": "x"}, "execution": {"timeout": NaN}}', None, "NaN"),
+        (json.dumps(_minimal(execution={"timeout": 1e12})), "execution.timeout", "≤ 86400"),
+        (json.dumps(_minimal(execution={"max_workers": 10**9})), "execution.max_workers", "≤ 1000"),
+        (json.dumps(_minimal(execution={"max_output_mb": 0})), "execution.max_output_mb", "> 0"),
+        (
+            json.dumps(_minimal(commands={"command": "x", "output_directory": "conf\u0000igs"})),
+            "commands.output_directory",
+            "control character",
+        ),
+        (
+            json.dumps(_minimal(storage={"filename_pattern": "{device_name}\u0000.txt"})),
+            "storage.filename_pattern",
+            "control character",
+        ),
+        (json.dumps(_minimal(device_filter={"platform": [1, 2]})), "device_filter.platform", ""),
+        (
+            json.dumps({"version": "1.0", "commands": {"command_text": "show version"}}),
+            None,
+            "VelocityCMDB v1.0 job file; convert it with: vcollector jobs convert",
+        ),
     ],
 )
 def test_bad_job_files_get_one_error_naming_file_and_field(
@@ -151,3 +172,15 @@ def test_other_commands_are_not_paging(command: str) -> None:
 def test_enable_is_recognised_only_alone() -> None:
     assert is_enable_command(" Enable ")
     assert not is_enable_command("enable secret x")
+
+
+def test_platform_may_be_a_list_of_device_types() -> None:
+    job = parse_job(_minimal(device_filter={"vendor": "cisco", "platform": ["cisco_ios", "CISCO_XE", " "]}))
+    spec = job.device_filter.spec()
+    assert spec.platform == ("cisco_ios", "cisco_xe")
+    assert spec.describe() == "vendor=cisco, platform=cisco_ios, cisco_xe"
+
+
+def test_output_cap_in_bytes() -> None:
+    assert parse_job(_minimal()).max_output_bytes == 64 * 1024 * 1024
+    assert parse_job(_minimal(execution={"max_output_mb": 0.5})).max_output_bytes == 512 * 1024

@@ -27,6 +27,7 @@ from vcollector.transport.channel import _strip_echo, prompt_block_start, prompt
         ("end\nr1(config)#\nr1(config)#", 2, 4),
         ("end\nr1>\nr1>", 2, 4),
         ("end\nrr1#\nrr1#", 2, None),  # another host's prompt
+        ("end\r\n\r\n\rr1# \r\n\rr1# ", 2, 8),  # NX-OS: a carriage return before each prompt
     ],
 )
 def test_prompt_block(tail: str, count: int, end: int | None) -> None:

@@ -34,6 +34,6 @@ def run_items(items: Sequence[WorkItem], context: RunContext, workers: int, repo
         name="vcollector",
         steps={item.host: item.steps for item in items},
         options=context.session_options(),
-        report=report,
+        report=lambda outcome: report(context.store(outcome)),
         session_log_dir=context.spec.debug_dir,
     )
