@@ -32,6 +32,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -57,12 +58,15 @@ def device_address(index: int) -> str:
     return f"127.0.{index // 250}.{index % 250 + 2}"
 
 
-def running_config(name: str) -> bytes:
-    """A ~4 KB IOS running-config for ``name``."""
+def running_config(name: str, extra: Sequence[str] = (), volatile: bool = False) -> bytes:
+    """A ~4 KB IOS running-config for ``name``, ending with the ``extra`` lines; with a
+    ``! Last configuration change`` line that changes every time when ``volatile``."""
+    stamp = f"! Last configuration change at {time.strftime('%H:%M:%S')}.{time.time_ns() % 10**9:09d} UTC"
     lines = [
         "Building configuration...",
         "",
         "Current configuration : 4096 bytes",
+        *([stamp] if volatile else []),
         "!",
         "version 15.8",
         "service timestamps debug datetime msec",
@@ -82,7 +86,7 @@ def running_config(name: str) -> bytes:
             " switchport mode access",
             "!",
         ]
-    lines += ["line vty 0 4", " transport input ssh", "!", "end"]
+    lines += ["line vty 0 4", " transport input ssh", "!", *extra, "end"]
     return "\r\n".join(lines).encode() + b"\r\n"
 
 
@@ -98,6 +102,10 @@ class LeanDevice:
     huge_bytes: int = HUGE_BYTES
     host_key: Any = None  # an asyncssh private key; the fleet's own key when None
     authorized_key: str | None = None  # "ssh-ed25519 AAAA..." accepted for public-key login
+    # Lines the running-config ends with (tests change them between runs), and whether it
+    # starts with IOS's volatile "! Last configuration change at <now>" line.
+    extra_config: list[str] = field(default_factory=list)
+    volatile: bool = False
 
 
 @dataclass
@@ -245,7 +253,7 @@ class _Shell:
             self.enabled = False
             return True
         if command == "show running-config" and self.enabled:
-            body = running_config(device.name)
+            body = running_config(device.name, device.extra_config, device.volatile)
             if device.behaviour == "leaky":
                 body += f"username admin privilege 15 password 0 {device.password}\r\n".encode()
             return await self.show(body, huge=True)

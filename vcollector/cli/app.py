@@ -7,7 +7,7 @@ import sys
 import typer
 
 from vcollector import __version__
-from vcollector.cli import common, inventory, jobs, vault
+from vcollector.cli import common, history, inventory, jobs, vault
 from vcollector.cli.common import run_and_exit
 from vcollector.cli.parse import parse
 from vcollector.cli.run_job import run_job
@@ -26,6 +26,8 @@ app.add_typer(vault.app, name="vault")
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(jobs.app, name="jobs")
 app.command("parse", help=parse.__doc__)(parse)
+for command in (history.history, history.diff, history.changes, history.show):
+    app.command(command.__name__, help=command.__doc__)(command)
 
 
 @app.command("version")

@@ -95,6 +95,20 @@ MaxOutputOption = Annotated[
         show_default=False,
     ),
 ]
+NoHistoryOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-history", help="Keep no versions in the capture history this run (default: on, see README)."
+    ),
+]
+ScrubSecretsOption = Annotated[
+    bool,
+    typer.Option(
+        "--scrub-secrets",
+        help="Replace secrets (enable/user passwords, SNMP communities, TACACS/RADIUS, routing and "
+        "crypto keys) in the output before anything is written.",
+    ),
+]
 JsonOption = Annotated[
     Path | None, typer.Option("--json", help="Write machine-readable results to this file (atomically).")
 ]

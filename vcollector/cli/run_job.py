@@ -34,6 +34,8 @@ def run_job(
     strict_host_keys: common.StrictHostKeysOption = False,
     processes: common.ProcessesOption = None,
     max_output_mb: common.MaxOutputOption = None,
+    no_history: common.NoHistoryOption = False,
+    scrub_secrets: common.ScrubSecretsOption = False,
 ) -> None:
     """Run one v2.0 collection job against every matching device in assets.db."""
     common.configure_output()
@@ -54,6 +56,8 @@ def run_job(
             retries=retries,
             strict_host_keys=strict_host_keys,
             max_output_mb=max_output_mb,
+            history=not no_history,
+            scrub_secrets=scrub_secrets,
             processes=processes,
         )
         chain = common.job_credentials(loaded, common.names(credential))
@@ -78,9 +82,12 @@ def run_job(
     reporter.line()
     reporter.line(f"Executing against {len(plan.devices)} devices...")
     lines = runs.ConsoleLines(reporter, devices=True, jobs=False)
-    results, problems = runs.execute([plan], spec, credentials, reporter, results_file, [lines])
+    results, problems = runs.execute(
+        [plan], spec, credentials, reporter, results_file, [lines], f"{timestamp} (run_job)"
+    )
     reporter.line()
     reporter.job_results(results[0], saving=spec.save)
+    reporter.changes(results)
     runs.finish(results, problems, results_file)
 
 

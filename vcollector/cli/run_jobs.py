@@ -63,6 +63,8 @@ def run_jobs_concurrent(
     strict_host_keys: common.StrictHostKeysOption = False,
     processes: common.ProcessesOption = None,
     max_output_mb: common.MaxOutputOption = None,
+    no_history: common.NoHistoryOption = False,
+    scrub_secrets: common.ScrubSecretsOption = False,
     shared_sessions: Annotated[
         bool,
         typer.Option(
@@ -99,6 +101,8 @@ def run_jobs_concurrent(
             processes=processes,
             strict_host_keys=strict_host_keys,
             max_output_mb=max_output_mb,
+            history=not no_history,
+            scrub_secrets=scrub_secrets,
             max_concurrent_jobs=max_concurrent_jobs,
         )
         plans = [_plan(path, spec, timestamp, given, dry_run) for path in paths]
@@ -129,7 +133,9 @@ def run_jobs_concurrent(
     reporter.line("=" * 60)
     started = time.monotonic()
     lines = runs.ConsoleLines(reporter, devices=False, jobs=True)
-    results, problems = runs.execute(plans, spec, credentials, reporter, results_file, [lines])
+    results, problems = runs.execute(
+        plans, spec, credentials, reporter, results_file, [lines], f"{timestamp} (run_jobs_concurrent)"
+    )
     reporter.summary(results, time.monotonic() - started, saving=spec.save)
     runs.finish(results, problems, results_file)
 

@@ -24,6 +24,7 @@ from vcollector.credentials.store import CredentialSource
 from vcollector.credentials.vault import Credential, Vault
 from vcollector.errors import Interrupted, ResultsFileError, VCollectorError
 from vcollector.run.events import RunObserver
+from vcollector.run.history import record_history
 from vcollector.run.plan import JobPlan
 from vcollector.run.results import JobResult
 from vcollector.run.results_json import check_writable, results_document, write_results
@@ -168,10 +169,12 @@ def execute(
     reporter: Reporter,
     results_file: ResultsFile,
     observers: Sequence[RunObserver],
+    run_name: str,
 ) -> tuple[list[JobResult], list[str]]:
-    """Run ``plans``; returns the results and the run-level problems (known_hosts updates).
+    """Run ``plans``, then keep the new versions of what changed; returns the results and the
+    run-level problems (known_hosts or history updates that failed).
 
-    On Ctrl-C/SIGTERM: reports what completed, writes the results file, exits 130.
+    On Ctrl-C/SIGTERM: records what completed, reports it, writes the results file, exits 130.
     """
     head_start.loaded()
     from vcollector.run.context import RunContext
@@ -188,8 +191,8 @@ def execute(
     try:
         results = run_interruptibly(lambda: execute_plans(plans, context, events), context.cancellation)
     except Interrupted:
-        problems = save_host_keys(context)
         results, unstarted = events.partial("interrupted")
+        problems = save_host_keys(context) + record_history(results, run_name)
         done = sum(len(result.succeeded) for result in results)
         reporter.line(always=True)
         reporter.line(
@@ -201,7 +204,7 @@ def execute(
             reporter.line(f"Not started: {', '.join(plan.label for plan in unstarted)}", always=True)
         results_file.write(results, interrupted=True, unstarted=unstarted, problems=problems)
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    return results, save_host_keys(context)
+    return results, save_host_keys(context) + record_history(results, run_name)
 
 
 def save_host_keys(context: object) -> list[str]:

@@ -26,6 +26,15 @@ class DeviceOutcome:
     # and drops it from here); never kept once stored.
     output: str | None = field(default=None, repr=False)
     target: Path | None = None  # where the store writes the output (None: --no-save)
+    platform: str | None = None
+    # The capture history: fingerprints taken by the store, what the history made of them.
+    history: bool = False
+    blob: str | None = None
+    significant: str | None = None
+    change: str | None = None  # "new", "changed" or "unchanged"
+    lines_added: int | None = None
+    lines_removed: int | None = None
+    revision: str | None = None
 
     @property
     def elapsed_ms(self) -> int:

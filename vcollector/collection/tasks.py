@@ -11,7 +11,6 @@ device, where Netmiko alone would call it success.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,10 +20,10 @@ from nornir.core.task import Result, Task
 
 from vcollector.cancellation import Cancellation
 from vcollector.collection.commands import run_commands
+from vcollector.collection.debug_log import ScrubbedLog, private_log
 from vcollector.collection.outcome import DeviceOutcome
 from vcollector.collection.output import without_secrets
 from vcollector.errors import DeviceError, DeviceInterrupted, VCollectorError
-from vcollector.storage.captures import safe_part
 from vcollector.storage.scrub import scrub_secrets
 from vcollector.transport import privilege
 from vcollector.transport.failures import one_line
@@ -82,16 +81,10 @@ class JobStep:
     path: Path | None
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
     scrub: bool = False  # replace secrets in the output before it is stored (scrub_secrets)
+    history: bool = False  # keep a version of the capture when it changed (the store fingerprints it)
 
 
 StepReport = Callable[[DeviceOutcome], None]
-
-
-def _private_log(directory: Path, host_name: str) -> Path:
-    """A 0600 session log file (Netmiko would create it world-readable)."""
-    path = directory / f"{safe_part(host_name)}.log"
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    return path
 
 
 def _failure(exc: BaseException) -> tuple[str, str]:
@@ -148,6 +141,8 @@ def collect_jobs(
             plan_index=step.plan_index,
             output=output,
             target=step.path,
+            platform=str(host.platform or "") or None,
+            history=step.history,
         )
         outcomes.append(outcome)
         if report is not None:
@@ -155,8 +150,12 @@ def collect_jobs(
 
     started = datetime.now(timezone.utc)
     stop = options.cancellation
+    log: Path | ScrubbedLog | None = None
     try:
-        log = _private_log(session_log_dir, host.name) if session_log_dir else None
+        if session_log_dir is not None:
+            log = private_log(session_log_dir, host.name)
+            if any(step.scrub for step in todo):
+                log = ScrubbedLog(log, str(host.platform or "") or None, secrets)
         with open_session(task, max(step.timeout for step in todo), options, log) as opened:
             session = _prepared(task, opened)
             while todo:
@@ -177,5 +176,8 @@ def collect_jobs(
     except Exception as exc:
         for step in todo:
             finish(step, started, error=exc)
+    finally:
+        if isinstance(log, ScrubbedLog):
+            log.close()
     failed = any(not outcome.ok for outcome in outcomes)
     return Result(host=host, result=outcomes, failed=failed)

@@ -12,7 +12,16 @@ import string
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 from vcollector.errors import JobFileError
 from vcollector.inventory.filters import FILTER_KEYS, DeviceFilterSpec
@@ -62,10 +71,12 @@ class Execution(_Section):
 
 
 class Storage(_Section):
-    """Where captures go."""
+    """Where captures go, whether versions are kept, whether secrets are scrubbed first."""
 
     base_path: StrictStr | None = None
     filename_pattern: StrictStr = "{device_name}.txt"
+    history: StrictBool = True
+    scrub_secrets: StrictBool = False
 
 
 class CredentialHint(_Section):

@@ -51,7 +51,7 @@ def execute(
     events.start()
     spec = context.spec
     # Built for the whole run even when jobs run apart: no two jobs may write one file.
-    work = build_work(plans, spec.save, spec.max_output_mb)
+    work = build_work(plans, spec)
     for outcome in work.blocked:
         events.device(outcome)
     if spec.shared_sessions or len(plans) <= 1:

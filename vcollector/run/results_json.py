@@ -42,6 +42,10 @@ def _device(outcome: DeviceOutcome) -> dict[str, Any]:
         "elapsed_ms": outcome.elapsed_ms,
         "capture_path": str(outcome.capture_path) if outcome.capture_path else None,
         "capture_bytes": outcome.capture_bytes,
+        "change": outcome.change,
+        "lines_added": outcome.lines_added,
+        "lines_removed": outcome.lines_removed,
+        "revision": outcome.revision,
     }
 
 
@@ -94,6 +98,9 @@ def results_document(
             "devices_succeeded": sum(len(r.succeeded) for r in results),
             "devices_failed": sum(len(r.failed) for r in results),
             "captures_saved": sum(len(r.saved) for r in results),
+            "changed": sum(1 for r in results for o in r.outcomes if o.change == "changed"),
+            "unchanged": sum(1 for r in results for o in r.outcomes if o.change == "unchanged"),
+            "new": sum(1 for r in results for o in r.outcomes if o.change == "new"),
         },
         "jobs": jobs
         + [{"job_id": plan.label, "file": str(plan.source), "status": "not run"} for plan in unstarted],

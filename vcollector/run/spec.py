@@ -44,6 +44,8 @@ class RunSpec:
     debug_dir: Path | None = None  # --debug: per-device session logs go here
     max_concurrent_jobs: int = 1
     max_output_mb: float | None = None  # --max-output-mb: overrides every job's execution.max_output_mb
+    history: bool = True  # --no-history: no job keeps versions in this run
+    scrub_secrets: bool = False  # --scrub-secrets: every job scrubs, whatever its storage.scrub_secrets
 
     def process_count(self, sessions: int, workers: int) -> int:
         """Worker processes for ``sessions`` device sessions with ``workers`` threads in all."""

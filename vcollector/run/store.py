@@ -11,6 +11,7 @@ from vcollector.cancellation import Cancellation
 from vcollector.collection.outcome import DeviceOutcome
 from vcollector.errors import CaptureError, DeviceError
 from vcollector.storage.captures import write_capture
+from vcollector.storage.history_index import fingerprint
 from vcollector.transport.failures import one_line
 
 
@@ -34,4 +35,9 @@ class CaptureStore:
             outcome.failure = exc.kind if isinstance(exc, DeviceError) else "capture"
             return outcome
         outcome.capture_path = outcome.target
+        if outcome.history:
+            # Taken here, where the output is at hand (in the device's thread or process),
+            # so that the history of a large run only compares fingerprints.
+            mark = fingerprint(output, outcome.platform)
+            outcome.blob, outcome.significant = mark.blob, mark.significant
         return outcome

@@ -21,6 +21,7 @@ from vcollector.errors import CaptureError
 from vcollector.inventory.records import DeviceRecord
 from vcollector.jobs.model import Job
 from vcollector.run.plan import JobPlan
+from vcollector.run.spec import RunSpec
 from vcollector.storage.captures import safe_part
 
 DEFAULT_CHAIN: tuple[str, ...] = ("default",)
@@ -64,22 +65,28 @@ def _blocked(index: int, device: DeviceRecord, reason: str, kind: str) -> Device
     )
 
 
-def _step(index: int, job: Job, path: Path | None, max_output_mb: float | None) -> JobStep:
+def _step(index: int, job: Job, path: Path | None, spec: RunSpec) -> JobStep:
     return JobStep(
         plan_index=index,
         commands=job.command_list,
         timeout=float(job.execution.timeout),
         inter_command_time=float(job.execution.inter_command_time),
         path=path,
-        max_output_bytes=int(max_output_mb * 1024 * 1024) if max_output_mb else job.max_output_bytes,
+        max_output_bytes=int(spec.max_output_mb * 1024 * 1024)
+        if spec.max_output_mb
+        else job.max_output_bytes,
+        scrub=spec.scrub_secrets or job.storage.scrub_secrets,
+        history=path is not None and spec.history and job.storage.history,
     )
 
 
-def build_work(plans: Sequence[JobPlan], save: bool = True, max_output_mb: float | None = None) -> Work:
+def build_work(plans: Sequence[JobPlan], spec: RunSpec) -> Work:
     """The items of a run, and the steps that cannot run (capture path clashes, escapes).
 
-    ``max_output_mb`` (``--max-output-mb``) replaces each job's own output cap.
+    The spec's run-wide options (``--no-save``, ``--max-output-mb``, ``--no-history``,
+    ``--scrub-secrets``) apply to every job.
     """
+    save = spec.save
     wanted: list[tuple[int, JobPlan, DeviceRecord, Path | None]] = []
     blocked: list[DeviceOutcome] = []
     for index, plan in enumerate(plans):
@@ -125,7 +132,7 @@ def build_work(plans: Sequence[JobPlan], save: bool = True, max_output_mb: float
         chain = plan.credentials or DEFAULT_CHAIN
         devices.setdefault(device.id, device)
         if plan.job is not None:
-            groups.setdefault((device.id, chain), []).append(_step(index, plan.job, path, max_output_mb))
+            groups.setdefault((device.id, chain), []).append(_step(index, plan.job, path, spec))
     return Work(_items(groups, devices), blocked)
 
 

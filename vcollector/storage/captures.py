@@ -28,6 +28,13 @@ def capture_base(job: Job, output_dir: str | Path | None = None) -> Path:
     return Path(chosen).expanduser().absolute()
 
 
+def default_base(output_dir: str | Path | None = None) -> Path:
+    """The capture base without a job: ``--output-dir``, else ``$VCOLLECTOR_CAPTURE_DIR``,
+    else ``~/.vcollector/collections`` (where the history commands look)."""
+    chosen = output_dir or os.environ.get(CAPTURE_DIR_ENV) or DEFAULT_CAPTURE_BASE
+    return Path(chosen).expanduser().absolute()
+
+
 def safe_part(value: str) -> str:
     """``value`` made safe as one path component (no separators, no control characters)."""
     cleaned = _UNSAFE.sub("_", value.strip()).strip(" ")

@@ -10,6 +10,7 @@ used as it is and left open for its owner.
 from __future__ import annotations
 
 import contextlib
+import io
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -103,7 +104,9 @@ def send_fin(netmiko_connection: Any) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def _connection_extras(task: Task, timeout: float, session_log: Path | None) -> dict[str, Any]:
+def _connection_extras(
+    task: Task, timeout: float, session_log: Path | io.BufferedIOBase | None
+) -> dict[str, Any]:
     params = task.host.get_connection_parameters(CONNECTION)
     extras: dict[str, Any] = dict(params.extras or {})
     extras.setdefault("fast_cli", True)
@@ -120,11 +123,17 @@ def _connection_extras(task: Task, timeout: float, session_log: Path | None) -> 
         **policy_extras(),
     )
     if session_log is not None:
-        extras["session_log"] = str(session_log)
+        extras["session_log"] = str(session_log) if isinstance(session_log, Path) else session_log
     return extras
 
 
-def _open(task: Task, timeout: float, options: SessionOptions, session_log: Path | None, watch: Watch) -> Any:
+def _open(
+    task: Task,
+    timeout: float,
+    options: SessionOptions,
+    session_log: Path | io.BufferedIOBase | None,
+    watch: Watch,
+) -> Any:
     attempt = 0
     extras = _connection_extras(task, timeout, session_log)
     ssh_config = extras.get("ssh_config_file", getattr(task.nornir.config.ssh, "config_file", None))
@@ -221,7 +230,7 @@ def _existing(task: Task) -> Any:
 
 @contextlib.contextmanager
 def open_session(
-    task: Task, timeout: float, options: SessionOptions, session_log: Path | None = None
+    task: Task, timeout: float, options: SessionOptions, session_log: Path | io.BufferedIOBase | None = None
 ) -> Iterator[Session]:
     """An open session to ``task.host``, inside its session slot; closed at the end (unless
     it was already open: then it stays open for whoever opened it)."""

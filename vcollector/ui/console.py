@@ -117,6 +117,17 @@ class Reporter:
                     f"  - {outcome.name} ({outcome.address or 'no address'}): {outcome.reason}", always=True
                 )
 
+    def changes(self, results: Sequence[JobResult]) -> None:
+        """``Changes: 2 changed, 7 unchanged, 0 new`` and ``+N -M`` per changed device (when
+        the run kept a history)."""
+        counts = _change_counts(results)
+        if counts is None:
+            return
+        self.line()
+        self.line(f"Changes: {counts}")
+        for _label, outcome in _changed(results):
+            self.line(f"  - {outcome.name}: +{outcome.lines_added or 0} -{outcome.lines_removed or 0}")
+
     # --- run_jobs_concurrent ---------------------------------------------------------
 
     def jobs_overview(self, plans: Sequence[JobPlan], max_concurrent_jobs: int) -> None:
@@ -174,6 +185,9 @@ class Reporter:
         emit(f"Jobs: {ok_jobs}/{len(results)} successful")
         emit(f"Devices: {success} success, {failed} failed")
         emit(f"Captures saved: {saved}" + ("" if saving else " (--no-save)"))
+        counts = _change_counts(results)
+        if counts is not None:
+            emit(f"Changes: {counts}")
         emit(f"Total time: {seconds:.1f}s")
         emit()
         emit("Per-job results:")
@@ -187,12 +201,36 @@ class Reporter:
                     f"  {mark} {result.plan.label}: {len(result.succeeded)}/{total} devices, "
                     f"{result.elapsed_ms}ms"
                 )
+        changed = _changed(results)
+        if changed:
+            emit()
+            emit(f"Changed devices ({len(changed)}):")
+            for label, outcome in changed:
+                emit(
+                    f"  - [{label}] {outcome.name}: +{outcome.lines_added or 0} -{outcome.lines_removed or 0}"
+                )
         failures = [(result.plan.label, outcome) for result in results for outcome in result.failed]
         if failures:
             emit()
             emit(f"Failed devices ({len(failures)}):")
             for label, outcome in failures:
                 emit(f"  - [{label}] {outcome.name} ({outcome.address or 'no address'}): {outcome.reason}")
+
+
+def _change_counts(results: Sequence[JobResult]) -> str | None:
+    kinds = [outcome.change for result in results for outcome in result.outcomes if outcome.change]
+    if not kinds:
+        return None
+    return f"{kinds.count('changed')} changed, {kinds.count('unchanged')} unchanged, {kinds.count('new')} new"
+
+
+def _changed(results: Sequence[JobResult]) -> list[tuple[str, DeviceOutcome]]:
+    return [
+        (result.plan.label, outcome)
+        for result in results
+        for outcome in result.outcomes
+        if outcome.change == "changed"
+    ]
 
 
 def _excluded(plan: JobPlan) -> str:

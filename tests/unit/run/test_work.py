@@ -13,6 +13,8 @@ from vcollector.run.spec import RunSpec
 from vcollector.run.work import build_work
 from vcollector.storage.captures import CaptureTarget
 
+SPEC = RunSpec(db_path=Path("assets.db"))
+
 
 def _device(device_id: int, name: str, normalized: str | None = None) -> DeviceRecord:
     return DeviceRecord(
@@ -49,7 +51,7 @@ def test_each_device_once_with_its_jobs_in_job_order(tmp_path: Path) -> None:
         JobPlan(Path("broken.json"), None, error="not valid JSON"),
         _plan(tmp_path, 30, [r3, r1], "show clock"),
     ]
-    work = build_work(plans)
+    work = build_work(plans, SPEC)
     assert not work.blocked
     assert [item.host for item in work.items] == ["r1", "r2", "r3"]
     (first, *_rest) = work.items
@@ -58,7 +60,7 @@ def test_each_device_once_with_its_jobs_in_job_order(tmp_path: Path) -> None:
         (2, ("show clock",), 30.0),
     ]
     assert first.steps[0].path == tmp_path / "10" / "r1.txt"
-    unsaved = build_work(plans, save=False)
+    unsaved = build_work(plans, RunSpec(Path("x"), save=False))
     assert all(step.path is None for item in unsaved.items for step in item.steps)
 
 
@@ -69,7 +71,7 @@ def test_jobs_with_other_credentials_log_in_separately(tmp_path: Path) -> None:
         _plan(tmp_path, 2, [r1], credentials=("nxos",)),
         _plan(tmp_path, 3, [r1], credentials=("nxos",)),
     ]
-    items = build_work(plans).items
+    items = build_work(plans, SPEC).items
     assert [(item.credentials, [s.plan_index for s in item.steps]) for item in items] == [
         (("default",), [0]),
         (("nxos",), [1, 2]),
@@ -80,7 +82,7 @@ def test_jobs_with_other_credentials_log_in_separately(tmp_path: Path) -> None:
 @pytest.mark.parametrize("other", ["edge/1", "edge:1", "EDGE_1 "])
 def test_names_that_sanitise_alike_never_share_a_file(tmp_path: Path, other: str) -> None:
     clean, dirty = _device(1, "edge_1"), _device(2, other, other)
-    work = build_work([_plan(tmp_path, 1, [dirty, clean])])
+    work = build_work([_plan(tmp_path, 1, [dirty, clean])], SPEC)
     assert [item.device.id for item in work.items] == [1]  # the name that needed no sanitising wins
     (blocked,) = work.blocked
     assert blocked.device_id == 2 and not blocked.ok
@@ -89,13 +91,15 @@ def test_names_that_sanitise_alike_never_share_a_file(tmp_path: Path, other: str
 
 
 def test_names_that_differ_in_case_only_share_no_file(tmp_path: Path) -> None:
-    work = build_work([_plan(tmp_path, 1, [_device(1, "core1", "core1"), _device(2, "CORE1", "CORE1")])])
+    work = build_work(
+        [_plan(tmp_path, 1, [_device(1, "core1", "core1"), _device(2, "CORE1", "CORE1")])], SPEC
+    )
     assert [item.device.id for item in work.items] == [1]
     assert [outcome.device_id for outcome in work.blocked] == [2]
 
 
 def test_dot_names_do_not_clash_silently(tmp_path: Path) -> None:
-    work = build_work([_plan(tmp_path, 1, [_device(1, "."), _device(2, ".."), _device(3, "a")])])
+    work = build_work([_plan(tmp_path, 1, [_device(1, "."), _device(2, ".."), _device(3, "a")])], SPEC)
     paths = [step.path for item in work.items for step in item.steps]
     assert len(paths) == len(set(paths))
     assert len(work.items) + len(work.blocked) == 3
@@ -104,7 +108,7 @@ def test_dot_names_do_not_clash_silently(tmp_path: Path) -> None:
 def test_the_same_file_from_two_jobs_is_written_by_the_first_only(tmp_path: Path) -> None:
     r1 = _device(1, "r1")
     plans = [_plan(tmp_path, 1, [r1], outdir="configs"), _plan(tmp_path, 2, [r1], outdir="configs")]
-    work = build_work(plans)
+    work = build_work(plans, SPEC)
     assert [s.plan_index for item in work.items for s in item.steps] == [0]
     (blocked,) = work.blocked
     assert blocked.plan_index == 1
@@ -117,7 +121,7 @@ def test_a_path_that_leaves_the_base_blocks_only_that_device(tmp_path: Path) -> 
     (base / "1").mkdir(parents=True)
     (base / "1" / "link").symlink_to(outside)
     plan = _plan(base, 1, [_device(1, "r1")], pattern="link/{device_name}.txt")
-    work = build_work([plan])
+    work = build_work([plan], SPEC)
     assert not work.items
     assert "would leave the capture directory" in (work.blocked[0].reason or "")
 
