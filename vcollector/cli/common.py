@@ -9,15 +9,17 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from vcollector.cli import signals
 from vcollector.config.logging import setup_logging as setup_logging
 from vcollector.config.paths import debug_root, default_db_path, make_private_dirs
-from vcollector.jobs.model import Job
 from vcollector.ui.text import printable
+
+if TYPE_CHECKING:  # the history commands start without the job model (pydantic)
+    from vcollector.jobs.model import Job
 
 CredentialOption = Annotated[
     str | None,

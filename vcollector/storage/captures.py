@@ -12,10 +12,13 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vcollector.config.paths import CAPTURE_DIR_ENV, DEFAULT_CAPTURE_BASE
 from vcollector.errors import CaptureError
-from vcollector.jobs.model import Job
+
+if TYPE_CHECKING:  # the history commands start without the job model
+    from vcollector.jobs.model import Job
 from vcollector.storage.atomic import write_atomic
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
