@@ -160,6 +160,9 @@ def test_json_results_for_several_jobs(lab: Lab, tmp_path: Path, lab_env: dict[s
         "devices_succeeded": 2,
         "devices_failed": 1,
         "captures_saved": 2,
+        "changed": 0,
+        "unchanged": 0,
+        "new": 2,
     }
     jobs = {job["job_id"]: job for job in document["jobs"]}
     for device in jobs["1"]["devices"]:

@@ -253,7 +253,7 @@ def test_each_job_uses_its_own_credential_set(vault: Path, tmp_path: Path) -> No
         attempts = dict(fleet.stats.auth_attempts)
     assert result.returncode == 0, result.output
     assert attempts == {"cred-a": 1, "cred-b": 1}  # nobody was tried with the wrong password
-    assert "Using credentials: other (user: admin) for job b" in result.stdout
+    assert "Using credentials: other (user: admin) for 1 device" in result.stdout
 
 
 # --- 5. the results file always tells the truth ---------------------------------------

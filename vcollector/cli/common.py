@@ -22,9 +22,46 @@ if TYPE_CHECKING:  # the history commands start without the job model (pydantic)
     from vcollector.jobs.model import Job
 
 CredentialOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--credential",
+        "-c",
+        help="Credential set(s) from the vault, tried in order: repeat it or give a,b "
+        "(default: the job's credential_set, then config.toml's rules, then the vault's default).",
+        show_default=False,
+    ),
+]
+MaxAuthAttemptsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-auth-attempts",
+        min=1,
+        max=10,
+        help="Credential sets tried per device at most (default: config.toml's, else 3).",
+        show_default=False,
+    ),
+]
+JumpHostOption = Annotated[
     str | None,
     typer.Option(
-        "--credential", "-c", help="Credential set name from the vault (default: the vault's default)."
+        "--jump-host",
+        help="Reach the devices through this bastion: [USER@]HOST[:PORT], or none "
+        "(config.toml [sites.CODE] jump_host wins for its site).",
+        show_default=False,
+    ),
+]
+JumpCredentialOption = Annotated[
+    str | None,
+    typer.Option("--jump-credential", help="Vault credential set for the jump host.", show_default=False),
+]
+MaxSessionsPerJumpOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-sessions-per-jump-host",
+        min=1,
+        max=1000,
+        help="Device sessions through one jump host at once (default: config.toml's, else 20).",
+        show_default=False,
     ),
 ]
 VaultPassOption = Annotated[
@@ -248,9 +285,13 @@ def names(option: str | None) -> list[str]:
 
 
 def job_credentials(job: Job, given: Sequence[str]) -> tuple[str, ...]:
-    """The credential sets a job's devices are tried with: ``--credential`` when given,
-    else the job's ``credentials.credential_set`` (``"default"``: the vault default)."""
+    """The credential sets a job names for its devices: ``--credential`` when given, else the
+    job's ``credentials.credential_set`` (a name or a list; ``"default"`` names none, so that
+    config.toml's rules and then the vault default decide)."""
     if given:
         return tuple(given)
     wanted = job.credentials.credential_set
-    return (wanted,) if wanted and wanted != "default" else ("default",)
+    sets = (
+        names(wanted) if isinstance(wanted, str) else [name.strip() for name in wanted or [] if name.strip()]
+    )
+    return tuple(name for name in sets if name != "default")

@@ -12,7 +12,7 @@ from vcollector.cli import common, head_start, runs
 from vcollector.errors import VCollectorError
 from vcollector.jobs.model import load_job
 from vcollector.run.plan import plan_job
-from vcollector.run.spec import RunSpec, run_timestamp
+from vcollector.run.spec import run_timestamp
 from vcollector.ui.console import Reporter
 
 
@@ -36,6 +36,10 @@ def run_job(
     max_output_mb: common.MaxOutputOption = None,
     no_history: common.NoHistoryOption = False,
     scrub_secrets: common.ScrubSecretsOption = False,
+    max_auth_attempts: common.MaxAuthAttemptsOption = None,
+    jump_host: common.JumpHostOption = None,
+    jump_credential: common.JumpCredentialOption = None,
+    max_sessions_per_jump_host: common.MaxSessionsPerJumpOption = None,
 ) -> None:
     """Run one v2.0 collection job against every matching device in assets.db."""
     common.configure_output()
@@ -46,21 +50,28 @@ def run_job(
         head_start.begin_vault_unlock(vault, vault_pass)  # begun already under python -m
     reporter = Reporter(quiet=quiet)
     timestamp = run_timestamp()
+    options = runs.RunOptions(
+        credential=credential,
+        vault=vault,
+        db=db,
+        output_dir=output_dir,
+        limit=limit,
+        no_save=no_save,
+        retries=retries,
+        strict_host_keys=strict_host_keys,
+        processes=processes,
+        max_output_mb=max_output_mb,
+        no_history=no_history,
+        scrub_secrets=scrub_secrets,
+        max_auth_attempts=max_auth_attempts,
+        jump_host=jump_host,
+        jump_credential=jump_credential,
+        max_sessions_per_jump_host=max_sessions_per_jump_host,
+    )
     try:
         loaded = load_job(job)
-        spec = RunSpec(
-            db_path=common.resolve_db(db),
-            output_dir=output_dir,
-            limit=limit,
-            save=not no_save,
-            retries=retries,
-            strict_host_keys=strict_host_keys,
-            max_output_mb=max_output_mb,
-            history=not no_history,
-            scrub_secrets=scrub_secrets,
-            processes=processes,
-        )
-        chain = common.job_credentials(loaded, common.names(credential))
+        spec = options.spec()
+        chain = common.job_credentials(loaded, options.given_credentials)
         plan = plan_job(loaded, spec, timestamp, chain, explain_platforms=dry_run)
     except VCollectorError as exc:
         common.fail(str(exc))
@@ -76,14 +87,15 @@ def run_job(
     reporter.line()
     common.confirm(f"Run job against {len(plan.devices)} devices?", yes)
     runs.prefetch_runner()
-    credentials = runs.unlock([plan], vault, vault_pass, loaded.credentials.fallback_env)
+    reach = options.reach()
+    credentials = runs.unlock([plan], reach, options.vault_path, vault_pass, loaded.credentials.fallback_env)
     if debug:
         spec = dataclasses.replace(spec, debug_dir=common.debug_log_dir(timestamp))
     reporter.line()
     reporter.line(f"Executing against {len(plan.devices)} devices...")
     lines = runs.ConsoleLines(reporter, devices=True, jobs=False)
     results, problems = runs.execute(
-        [plan], spec, credentials, reporter, results_file, [lines], f"{timestamp} (run_job)"
+        [plan], spec, reach, credentials, reporter, results_file, [lines], f"{timestamp} (run_job)"
     )
     reporter.line()
     reporter.job_results(results[0], saving=spec.save)

@@ -65,6 +65,10 @@ def run_jobs_concurrent(
     max_output_mb: common.MaxOutputOption = None,
     no_history: common.NoHistoryOption = False,
     scrub_secrets: common.ScrubSecretsOption = False,
+    max_auth_attempts: common.MaxAuthAttemptsOption = None,
+    jump_host: common.JumpHostOption = None,
+    jump_credential: common.JumpCredentialOption = None,
+    max_sessions_per_jump_host: common.MaxSessionsPerJumpOption = None,
     shared_sessions: Annotated[
         bool,
         typer.Option(
@@ -86,23 +90,31 @@ def run_jobs_concurrent(
         head_start.begin_vault_unlock(vault, vault_pass)  # begun already under python -m
     reporter = Reporter(quiet=quiet)
     timestamp = run_timestamp()
-    given = common.names(credential)
+    options = runs.RunOptions(
+        credential=credential,
+        vault=vault,
+        db=db,
+        output_dir=output_dir,
+        limit=limit,
+        no_save=no_save,
+        retries=retries,
+        strict_host_keys=strict_host_keys,
+        processes=processes,
+        max_output_mb=max_output_mb,
+        no_history=no_history,
+        scrub_secrets=scrub_secrets,
+        max_auth_attempts=max_auth_attempts,
+        jump_host=jump_host,
+        jump_credential=jump_credential,
+        max_sessions_per_jump_host=max_sessions_per_jump_host,
+    )
+    given = options.given_credentials
     try:
         paths = expand_job_paths(jobs or [], jobs_dir)
-        spec = RunSpec(
-            db_path=common.resolve_db(db),
-            output_dir=output_dir,
-            limit=limit,
-            save=not no_save,
-            retries=retries,
+        spec = options.spec(
             sessions_per_device=max_sessions_per_device,
             max_sessions=max_sessions,
             shared_sessions=shared_sessions,
-            processes=processes,
-            strict_host_keys=strict_host_keys,
-            max_output_mb=max_output_mb,
-            history=not no_history,
-            scrub_secrets=scrub_secrets,
             max_concurrent_jobs=max_concurrent_jobs,
         )
         plans = [_plan(path, spec, timestamp, given, dry_run) for path in paths]
@@ -127,14 +139,15 @@ def run_jobs_concurrent(
     common.confirm(f"Run {len(plans)} jobs?", yes)
     runs.prefetch_runner()
     first = next(plan.job for plan in runnable if plan.job)
-    credentials = runs.unlock(plans, vault, vault_pass, first.credentials.fallback_env)
+    reach = options.reach()
+    credentials = runs.unlock(plans, reach, options.vault_path, vault_pass, first.credentials.fallback_env)
     if debug:
         spec = dataclasses.replace(spec, debug_dir=common.debug_log_dir(timestamp))
     reporter.line("=" * 60)
     started = time.monotonic()
     lines = runs.ConsoleLines(reporter, devices=False, jobs=True)
     results, problems = runs.execute(
-        plans, spec, credentials, reporter, results_file, [lines], f"{timestamp} (run_jobs_concurrent)"
+        plans, spec, reach, credentials, reporter, results_file, [lines], f"{timestamp} (run_jobs_concurrent)"
     )
     reporter.summary(results, time.monotonic() - started, saving=spec.save)
     runs.finish(results, problems, results_file)

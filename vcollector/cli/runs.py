@@ -9,27 +9,36 @@ fails the run.
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from vcollector.cli import common, head_start
 from vcollector.cli.signals import run_interruptibly
 from vcollector.collection.outcome import DeviceOutcome
+from vcollector.config.paths import ASSETS_DB_ENV, CAPTURE_DIR_ENV, VAULT_ENV, default_db_path
+from vcollector.config.settings import Settings, load_settings
 from vcollector.credentials import password as vault_password
+from vcollector.credentials.chain import CredentialMemory, device_key
 from vcollector.credentials.store import CredentialSource
-from vcollector.credentials.vault import Credential, Vault
+from vcollector.credentials.vault import Vault
 from vcollector.errors import Interrupted, ResultsFileError, VCollectorError
 from vcollector.run.events import RunObserver
 from vcollector.run.history import record_history
 from vcollector.run.plan import JobPlan
+from vcollector.run.reach import Reach
 from vcollector.run.results import JobResult
 from vcollector.run.results_json import check_writable, results_document, write_results
 from vcollector.run.spec import RunSpec
 from vcollector.storage.atomic import remove_stale_partials
+from vcollector.transport.jump_spec import JumpSpec
 from vcollector.ui.console import Reporter
 
 EXIT_INTERRUPTED = 130
@@ -124,47 +133,60 @@ class ConsoleLines(RunObserver):
 
 
 def unlock(
-    plans: Sequence[JobPlan], vault_path: Path | None, given_password: str | None, extra_env: str | None
+    plans: Sequence[JobPlan],
+    reach: Reach,
+    vault_path: Path | None,
+    given_password: str | None,
+    extra_env: str | None,
 ) -> CredentialSource:
-    """Unlock the vault once, check every credential the plans name, print who we are.
+    """Unlock the vault once, check every credential set the run may use, print who we are.
 
-    A credential that cannot be used (missing, a key that does not load) stops the run
-    here, before any device is contacted.
+    A set that cannot be used (missing, a key that does not load) stops the run here,
+    before any device is contacted.
     """
     from vcollector.credentials import store
     from vcollector.transport.credentials import private_key
 
     vault = Vault(vault_path)
-    users: dict[str, list[str]] = {}
     try:
         if not vault.path.is_file():
             raise VCollectorError(f"vault not found: {vault.path} (create one with: vcollector vault init)")
         password, _source = vault_password.resolve(vault.path, given_password, extra_env=extra_env)
         source = CredentialSource(store.unlock(vault.path, password))
-        credentials: dict[str, Credential] = {}
-        for plan in plans:
-            if not plan.runnable:
-                continue
-            for name in plan.credentials or ("default",):
-                credential = source.get(name)
-                private_key(credential)
-                credentials[credential.name] = credential
-                users.setdefault(credential.name, []).append(plan.label)
+        for name in reach.names(plans):
+            private_key(source.get(name))
+        chains = reach.chains(plans)
+        jumps = _jump_use(plans, reach)
     except VCollectorError as exc:
         common.fail(str(exc))
-    labels = [plan.label for plan in plans if plan.runnable]
-    for number, (name, jobs) in enumerate(users.items()):
-        credential = credentials[name]
-        shown = f"Using credentials: {credential.name} (user: {credential.username})"
-        if number and len(jobs) < len(labels):
-            shown += f" for job{'s' if len(jobs) > 1 else ''} {', '.join(dict.fromkeys(jobs))}"
-        common.echo(shown)
+    for chain, devices in chains.items():
+        sets = ", then ".join(f"{c.name} (user: {c.username})" for c in map(source.get, chain))
+        common.echo(f"Using credentials: {sets}" + (f" for {_devices(devices)}" if len(chains) > 1 else ""))
+    for spec, devices in jumps.items():
+        user = spec.user or source.get(spec.credential).username
+        common.echo(f"Using jump host {spec.host}:{spec.port} (user: {user}) for {_devices(devices)}")
     return source
+
+
+def _devices(count: int) -> str:
+    return f"{count} device{'' if count == 1 else 's'}"
+
+
+def _jump_use(plans: Sequence[JobPlan], reach: Reach) -> dict[JumpSpec, int]:
+    used: dict[JumpSpec, int] = {}
+    for plan in plans:
+        if plan.runnable:
+            for device in plan.devices:
+                spec = reach.jump(device)
+                if spec is not None:
+                    used[spec] = used.get(spec, 0) + 1
+    return used
 
 
 def execute(
     plans: Sequence[JobPlan],
     spec: RunSpec,
+    reach: Reach,
     credentials: CredentialSource,
     reporter: Reporter,
     results_file: ResultsFile,
@@ -182,7 +204,7 @@ def execute(
     from vcollector.run.execute import execute as execute_plans
 
     try:
-        context = RunContext.create(spec, credentials)
+        context = RunContext.create(spec, credentials, reach)
     except VCollectorError as exc:
         common.fail(str(exc))
     remove_stale_partials(plan.target.directory for plan in plans if plan.target is not None)
@@ -204,7 +226,30 @@ def execute(
             reporter.line(f"Not started: {', '.join(plan.label for plan in unstarted)}", always=True)
         results_file.write(results, interrupted=True, unstarted=unstarted, problems=problems)
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    return results, save_host_keys(context) + record_history(results, run_name)
+    return results, save_host_keys(context) + record_history(results, run_name) + remember_logins(
+        results, reach
+    )
+
+
+def remember_logins(results: Sequence[JobResult], reach: Reach) -> list[str]:
+    """Remember which credential set logged in to which device (names only)."""
+    if reach.memory is None:
+        return []
+    worked: list[tuple[str, str]] = []
+    for result in results:
+        devices = {device.id: device for device in result.plan.devices}
+        for outcome in result.outcomes:
+            device = devices.get(outcome.device_id)
+            if outcome.credential and device is not None:
+                worked.append((device_key(device), outcome.credential))
+    reach.memory.learn(worked)
+    try:
+        reach.memory.save()
+    except OSError as exc:
+        return [
+            f"cannot remember the credential sets that worked ({reach.memory.path}): {exc.strerror or exc}"
+        ]
+    return []
 
 
 def save_host_keys(context: object) -> list[str]:
@@ -226,3 +271,77 @@ def finish(results: Sequence[JobResult], problems: Sequence[str], results_file: 
         common.echo(f"Error: {problem}", err=True)
     ok = bool(results) and all(result.ok for result in results) and not problems and written
     raise typer.Exit(0 if ok else 1)
+
+
+@dataclass
+class RunOptions:
+    """What both runners take beyond their jobs, with config.toml's defaults applied.
+
+    Command-line options win over environment variables, those over config.toml, that over
+    the built-in defaults.
+    """
+
+    credential: list[str] | None = None
+    vault: Path | None = None
+    db: Path | None = None
+    output_dir: Path | None = None
+    limit: int | None = None
+    no_save: bool = False
+    retries: int = 0
+    strict_host_keys: bool = False
+    processes: int | None = None
+    max_output_mb: float | None = None
+    no_history: bool = False
+    scrub_secrets: bool = False
+    max_auth_attempts: int | None = None
+    jump_host: str | None = None
+    jump_credential: str | None = None
+    max_sessions_per_jump_host: int | None = None
+
+    @cached_property
+    def settings(self) -> Settings:
+        """config.toml (one error line when it is invalid)."""
+        try:
+            return load_settings()
+        except VCollectorError as exc:
+            common.fail(str(exc))
+
+    @property
+    def given_credentials(self) -> list[str]:
+        """``--credential`` sets, in order (repeated or comma-separated)."""
+        return common.names(",".join(self.credential or []))
+
+    @property
+    def vault_path(self) -> Path | None:
+        """``--vault``, else ``$VCOLLECTOR_VAULT``, else config.toml's (None: the default)."""
+        configured = self.settings.defaults.vault
+        if self.vault or os.environ.get(VAULT_ENV) or not configured:
+            return self.vault
+        return Path(configured).expanduser()
+
+    def spec(self, **extra: Any) -> RunSpec:
+        """The run spec of these options (``extra``: the runner's own)."""
+        defaults = self.settings.defaults
+        output_dir = self.output_dir
+        if output_dir is None and not os.environ.get(CAPTURE_DIR_ENV) and defaults.capture_base:
+            output_dir = Path(defaults.capture_base).expanduser()
+        db = self.db or (None if os.environ.get(ASSETS_DB_ENV) else defaults.assets_db)
+        return RunSpec(
+            db_path=Path(db).expanduser() if db else default_db_path(),
+            output_dir=output_dir,
+            limit=self.limit,
+            save=not self.no_save,
+            retries=self.retries,
+            strict_host_keys=self.strict_host_keys or defaults.strict_host_keys,
+            processes=self.processes,
+            max_output_mb=self.max_output_mb,
+            history=not self.no_history,
+            scrub_secrets=self.scrub_secrets,
+            max_auth_attempts=self.max_auth_attempts or defaults.max_auth_attempts,
+            max_sessions_per_jump_host=self.max_sessions_per_jump_host or defaults.max_sessions_per_jump_host,
+            **extra,
+        )
+
+    def reach(self) -> Reach:
+        """Credential chains (with the sets that worked last time first) and jump hosts."""
+        return Reach(self.settings, CredentialMemory(), self.jump_host, self.jump_credential)

@@ -35,6 +35,8 @@ class DeviceOutcome:
     lines_added: int | None = None
     lines_removed: int | None = None
     revision: str | None = None
+    credential: str | None = None  # the credential set that logged in
+    credentials_tried: tuple[str, ...] = ()
 
     @property
     def elapsed_ms(self) -> int:

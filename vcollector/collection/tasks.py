@@ -21,8 +21,10 @@ from nornir.core.task import Result, Task
 from vcollector.cancellation import Cancellation
 from vcollector.collection.commands import run_commands
 from vcollector.collection.debug_log import ScrubbedLog, private_log
+from vcollector.collection.login import DEFAULT_MAX_AUTH_ATTEMPTS, Login, login
 from vcollector.collection.outcome import DeviceOutcome
 from vcollector.collection.output import without_secrets
+from vcollector.credentials.store import CredentialSource
 from vcollector.errors import DeviceError, DeviceInterrupted, VCollectorError
 from vcollector.storage.scrub import scrub_secrets
 from vcollector.transport import privilege
@@ -30,7 +32,6 @@ from vcollector.transport.failures import one_line
 from vcollector.transport.host_keys import KnownHosts
 from vcollector.transport.limits import SessionLimiter
 from vcollector.transport.session import (
-    CONNECTION,
     DEFAULT_MAX_OUTPUT_BYTES,
     Session,
     SessionOptions,
@@ -96,21 +97,19 @@ def _failure(exc: BaseException) -> tuple[str, str]:
     return one_line(f"unexpected {type(exc).__name__}: {exc}"), "failed"
 
 
-def _secrets_of(task: Task) -> tuple[str, ...]:
-    """The host's own secrets (login password, enable secret, key passphrase)."""
-    extras = task.host.get_connection_parameters(CONNECTION).extras or {}
-    values = (task.host.password, extras.get("secret"), extras.get("passphrase"))
-    return tuple(value for value in values if isinstance(value, str) and value)
-
-
 def collect_jobs(
     task: Task,
     steps: Mapping[str, Sequence[JobStep]],
     options: SessionOptions,
     report: StepReport | None = None,
     session_log_dir: Path | None = None,
+    credentials: CredentialSource | None = None,
+    max_auth_attempts: int = DEFAULT_MAX_AUTH_ATTEMPTS,
 ) -> Result:
     """Run every job step of ``task.host`` over one SSH login.
+
+    With ``credentials``, the host logs in with its chain (``host.data["credentials"]``:
+    set names in order; the next only after an authentication failure).
 
     ``steps`` maps host names to their steps, in job order. Never raises: the result is
     one :class:`DeviceOutcome` per step (each also passed to ``report`` as it finishes),
@@ -123,7 +122,8 @@ def collect_jobs(
     todo = list(steps.get(host.name, ()))
     outcomes: list[DeviceOutcome] = []
     device_id = int(host.data.get("device_id") or 0)
-    secrets = _secrets_of(task)
+    attempt = Login()
+    chain = tuple(host.data.get("credentials") or ())
 
     def finish(
         step: JobStep, started: datetime, *, output: str | None = None, error: BaseException | None = None
@@ -134,7 +134,7 @@ def collect_jobs(
             address=host.hostname,
             device_id=device_id,
             ok=error is None,
-            reason=without_secrets(reason, secrets) if reason else None,
+            reason=without_secrets(reason, attempt.secrets) if reason else None,
             failure=kind,
             started=started,
             ended=datetime.now(timezone.utc),
@@ -143,6 +143,8 @@ def collect_jobs(
             target=step.path,
             platform=str(host.platform or "") or None,
             history=step.history,
+            credential=attempt.used,
+            credentials_tried=tuple(attempt.tried),
         )
         outcomes.append(outcome)
         if report is not None:
@@ -155,8 +157,9 @@ def collect_jobs(
         if session_log_dir is not None:
             log = private_log(session_log_dir, host.name)
             if any(step.scrub for step in todo):
-                log = ScrubbedLog(log, str(host.platform or "") or None, secrets)
-        with open_session(task, max(step.timeout for step in todo), options, log) as opened:
+                log = ScrubbedLog(log, str(host.platform or "") or None, attempt.secrets)
+        timeout = max(step.timeout for step in todo)
+        with login(task, timeout, options, log, chain, credentials, max_auth_attempts, attempt) as opened:
             session = _prepared(task, opened)
             while todo:
                 step = todo.pop(0)
@@ -164,7 +167,7 @@ def collect_jobs(
                     output = run_commands(
                         session, step.commands, step.timeout, step.inter_command_time, step.max_output_bytes
                     )
-                    output = without_secrets(output, secrets)
+                    output = without_secrets(output, attempt.secrets)
                     if step.scrub:
                         output = scrub_secrets(output, session.platform)
                 except Exception as failure:

@@ -83,7 +83,7 @@ class CredentialHint(_Section):
     """The job's credential hint (``credential_set: "default"`` means the vault default)."""
 
     source: StrictStr | None = None
-    credential_set: StrictStr | None = None
+    credential_set: StrictStr | list[StrictStr] | None = None  # a list: tried in order
     fallback_env: StrictStr | None = None
 
 

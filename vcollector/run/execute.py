@@ -51,11 +51,14 @@ def execute(
     events.start()
     spec = context.spec
     # Built for the whole run even when jobs run apart: no two jobs may write one file.
-    work = build_work(plans, spec)
+    work = build_work(plans, spec, context.reach)
     for outcome in work.blocked:
         events.device(outcome)
     if spec.shared_sessions or len(plans) <= 1:
-        _run(work.items, context, events, pool_size(plans, spec.max_concurrent_jobs))
+        try:
+            _run(work.items, context, events, pool_size(plans, spec.max_concurrent_jobs))
+        finally:
+            context.jumps.close()
         return events.results()
     single_process = dataclasses.replace(context, spec=dataclasses.replace(spec, processes=1))
 
@@ -68,6 +71,9 @@ def execute(
         ]
         _run(items, single_process, events, job.execution.max_workers if job else 1)
 
-    with ThreadPoolExecutor(max(1, spec.max_concurrent_jobs), thread_name_prefix="job") as pool:
-        list(pool.map(one, range(len(plans))))
+    try:
+        with ThreadPoolExecutor(max(1, spec.max_concurrent_jobs), thread_name_prefix="job") as pool:
+            list(pool.map(one, range(len(plans))))
+    finally:
+        single_process.jumps.close()
     return events.results()

@@ -45,6 +45,8 @@ class RunSpec:
     max_concurrent_jobs: int = 1
     max_output_mb: float | None = None  # --max-output-mb: overrides every job's execution.max_output_mb
     history: bool = True  # --no-history: no job keeps versions in this run
+    max_auth_attempts: int = 3  # credential sets tried per device, at most
+    max_sessions_per_jump_host: int = 20
     scrub_secrets: bool = False  # --scrub-secrets: every job scrubs, whatever its storage.scrub_secrets
 
     def process_count(self, sessions: int, workers: int) -> int:

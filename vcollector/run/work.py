@@ -10,6 +10,7 @@ are compared without case (VelocityCMDB's loader and some file systems fold it).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,8 +22,10 @@ from vcollector.errors import CaptureError
 from vcollector.inventory.records import DeviceRecord
 from vcollector.jobs.model import Job
 from vcollector.run.plan import JobPlan
+from vcollector.run.reach import Reach
 from vcollector.run.spec import RunSpec
 from vcollector.storage.captures import safe_part
+from vcollector.transport.jump_spec import JumpSpec
 
 DEFAULT_CHAIN: tuple[str, ...] = ("default",)
 
@@ -35,6 +38,7 @@ class WorkItem:
     device: DeviceRecord
     credentials: tuple[str, ...]
     steps: tuple[JobStep, ...]
+    jump: JumpSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ def _step(index: int, job: Job, path: Path | None, spec: RunSpec) -> JobStep:
     )
 
 
-def build_work(plans: Sequence[JobPlan], spec: RunSpec) -> Work:
+def build_work(plans: Sequence[JobPlan], spec: RunSpec, reach: Reach | None = None) -> Work:
     """The items of a run, and the steps that cannot run (capture path clashes, escapes).
 
     The spec's run-wide options (``--no-save``, ``--max-output-mb``, ``--no-history``,
@@ -129,11 +133,14 @@ def build_work(plans: Sequence[JobPlan], spec: RunSpec) -> Work:
     for index, plan, device, path in wanted:
         if (index, device.id) not in allowed:
             continue
-        chain = plan.credentials or DEFAULT_CHAIN
+        chain = reach.chain(plan, device) if reach else (plan.credentials or DEFAULT_CHAIN)
         devices.setdefault(device.id, device)
         if plan.job is not None:
             groups.setdefault((device.id, chain), []).append(_step(index, plan.job, path, spec))
-    return Work(_items(groups, devices), blocked)
+    items = _items(groups, devices)
+    if reach is not None:
+        items = [dataclasses.replace(item, jump=reach.jump(item.device)) for item in items]
+    return Work(items, blocked)
 
 
 def _items(

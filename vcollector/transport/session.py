@@ -29,6 +29,8 @@ from vcollector.transport.channel import run_command
 from vcollector.transport.encoding import REPLACING_UTF8
 from vcollector.transport.failures import connect_failure
 from vcollector.transport.host_keys import HostKeyCheck, KnownHosts, policy_extras
+from vcollector.transport.jump import JumpHosts
+from vcollector.transport.jump_spec import JumpSpec
 from vcollector.transport.limits import SessionLimiter
 from vcollector.transport.netmiko_waits import Watch, watching
 from vcollector.transport.tcp import Route, open_tcp, route
@@ -52,6 +54,7 @@ class SessionOptions:
     limiter: SessionLimiter | None = None
     cancellation: Cancellation | None = None
     host_keys: KnownHosts | None = None
+    jumps: JumpHosts | None = None
 
 
 class Session:
@@ -136,13 +139,18 @@ def _open(
 ) -> Any:
     attempt = 0
     extras = _connection_extras(task, timeout, session_log)
-    ssh_config = extras.get("ssh_config_file", getattr(task.nornir.config.ssh, "config_file", None))
-    target = route(str(task.host.hostname), int(task.host.port or 22), ssh_config)
+    jump = task.host.data.get("jump")
+    if isinstance(jump, JumpSpec):
+        target = Route(str(task.host.hostname), int(task.host.port or 22), direct=True)
+    else:
+        jump = None
+        ssh_config = extras.get("ssh_config_file", getattr(task.nornir.config.ssh, "config_file", None))
+        target = route(str(task.host.hostname), int(task.host.port or 22), ssh_config)
     while True:
         # Keyed by where the SSH connection really goes: that is the name the device has there.
         check = options.host_keys.check(target.host, target.port) if options.host_keys else None
         try:
-            return _login(task, dict(extras), timeout, watch, check, target)
+            return _login(task, dict(extras), timeout, watch, check, target, jump, options.jumps)
         except Exception as exc:
             failure = connect_failure(exc, timeout)
             if attempt >= options.retries or not failure.retryable:
@@ -169,6 +177,8 @@ def _login(
     watch: Watch,
     check: HostKeyCheck | None,
     target: Route,
+    jump: JumpSpec | None = None,
+    jumps: JumpHosts | None = None,
 ) -> Any:
     """Netmiko's own connect sequence (``BaseConnection._open``), on our TCP socket.
 
@@ -186,7 +196,10 @@ def _login(
         connection._build_ssh_client = _with_policy(connection._build_ssh_client, check)
     sock = None
     try:
-        if target.direct and connection.protocol == "ssh":
+        if jump is not None and jumps is not None:
+            sock = connection.sock = jumps.open_channel(jump, target.host, target.port, timeout)
+            connection._vcollector_jump = (jumps, jump, sock)
+        elif target.direct and connection.protocol == "ssh":
             sock = connection.sock = open_tcp(target.host, target.port, timeout)
         connection._modify_connection_params()
         connection.establish_connection()
@@ -210,6 +223,11 @@ def _close(task: Task) -> None:
         send_fin(connection)
     with contextlib.suppress(Exception):
         task.host.close_connection(CONNECTION)
+    through = getattr(connection, "_vcollector_jump", None)
+    if connection is not None and through is not None:
+        connection._vcollector_jump = None  # released once
+        jumps, spec, channel = through
+        jumps.release(spec, channel)  # the bastion's channel slot is free again
 
 
 def _existing(task: Task) -> Any:

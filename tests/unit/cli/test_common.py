@@ -24,8 +24,12 @@ def test_credential_chain_of_a_job() -> None:
     default = parse_job(
         {"job_id": 2, "commands": {"command": "x"}, "credentials": {"credential_set": "default"}}
     )
+    listed = parse_job(
+        {"job_id": 3, "commands": {"command": "x"}, "credentials": {"credential_set": ["a", "b"]}}
+    )
     assert common.job_credentials(job, []) == ("tacacs",)
-    assert common.job_credentials(default, []) == ("default",)
+    assert common.job_credentials(default, []) == ()  # config.toml's rules, then the vault default
+    assert common.job_credentials(listed, []) == ("a", "b")
     assert common.job_credentials(job, common.names("local, tacacs,")) == ("local", "tacacs")
 
 

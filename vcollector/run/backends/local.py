@@ -12,7 +12,6 @@ from vcollector.collection.tasks import StepReport, collect_jobs
 from vcollector.inventory.plugin import inventory_from_entries
 from vcollector.run.context import RunContext
 from vcollector.run.work import WorkItem
-from vcollector.transport.credentials import apply_credential
 from vcollector.transport.session import ensure_registered
 
 
@@ -23,7 +22,9 @@ def run_items(items: Sequence[WorkItem], context: RunContext, workers: int, repo
     ensure_registered()
     inventory = inventory_from_entries([(item.host, item.device, item.device.problem) for item in items])
     for item in items:
-        apply_credential(inventory.hosts[item.host], context.credentials.get(item.credentials[0]))
+        host = inventory.hosts[item.host]
+        host.data["credentials"] = item.credentials  # collect_jobs logs in with the chain
+        host.data["jump"] = item.jump
     config = Config(logging={"enabled": False})  # type: ignore[arg-type]
     runner = ThreadedRunner(num_workers=max(1, min(workers, len(items))))
     nornir = Nornir(inventory=inventory, config=config, runner=runner)
@@ -36,4 +37,6 @@ def run_items(items: Sequence[WorkItem], context: RunContext, workers: int, repo
         options=context.session_options(),
         report=lambda outcome: report(context.store(outcome)),
         session_log_dir=context.spec.debug_dir,
+        credentials=context.credentials,
+        max_auth_attempts=context.spec.max_auth_attempts,
     )

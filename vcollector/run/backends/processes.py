@@ -128,6 +128,7 @@ def run_items_in_processes(
 
 def _send_credentials(channel: Connection, source: CredentialSource, chunk: Sequence[WorkItem]) -> None:
     names = {name for item in chunk for name in item.credentials}
+    names |= {item.jump.credential or "default" for item in chunk if item.jump is not None}
     handed = {name: dataclasses.asdict(source.get(name)) for name in sorted(names)}
     channel.send_bytes(json.dumps(handed).encode("utf-8"))
 
@@ -182,6 +183,7 @@ def _worker(
     threading.Thread(target=watch_stop, name="worker-stop", daemon=True).start()
     try:
         run_items(items, context, workers, lambda outcome: send("outcome", outcome))
+        context.jumps.close()
         if host_keys is not None:
             send("host_keys", [key_line(name, key) for name, key in host_keys.learnt()])
     finally:
