@@ -75,6 +75,7 @@ def test_processes_give_the_same_results_as_one_process(
     assert _normalised(one_out.replace(str(one_dir), "X")) == _normalised(
         many_out.replace(str(many_dir), "X")
     )
+
     def captures_of(folder: Path) -> dict[Path, bytes]:  # the history's commits differ by time
         return {
             p.relative_to(folder): p.read_bytes()

@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 
 from vcollector.cli import common
+from vcollector.config.paths import VAULT_ENV
+from vcollector.config.settings import load_settings
 from vcollector.credentials import password as vault_password
 from vcollector.credentials.vault import Credential, UnlockedVault, Vault
 from vcollector.errors import VCollectorError
@@ -28,6 +30,18 @@ SECRET_ENV = {
     "passphrase": "VCOLLECTOR_KEY_PASSPHRASE",
     "new_vault_password": "VCOLLECTOR_NEW_VAULT_PASS",
 }
+
+
+def _vault(given: Path | None) -> Vault:
+    """``--vault``, else ``$VCOLLECTOR_VAULT``, else config.toml's ``[defaults] vault``."""
+    if given is None and not os.environ.get(VAULT_ENV):
+        try:
+            configured = load_settings().defaults.vault
+        except VCollectorError as exc:
+            common.fail(str(exc))
+        if configured:
+            return Vault(Path(configured).expanduser())
+    return Vault(given)
 
 
 def _interactive() -> bool:
@@ -65,7 +79,7 @@ def _unlock(vault: Vault, given: str | None) -> UnlockedVault:
 def init(vault: common.VaultPathOption = None, vault_pass: common.VaultPassOption = None) -> None:
     """Create a new vault (password: --vault-pass, VELOCITYCMDB_VAULT_PASS, or a prompt)."""
     common.warn_command_line_password(vault_pass)
-    target = Vault(vault)
+    target = _vault(vault)
     try:
         given = vault_pass or next(
             (os.environ[n] for n in vault_password.ENV_VARIABLES if os.environ.get(n)), None
@@ -95,7 +109,7 @@ def add(
     VCOLLECTOR_ENABLE_SECRET and VCOLLECTOR_KEY_PASSPHRASE for scripts."""
     common.warn_command_line_password(vault_pass)
     try:
-        unlocked = _unlock(Vault(vault), vault_pass)
+        unlocked = _unlock(_vault(vault), vault_pass)
         key_text = None
         if key_file is not None:
             try:
@@ -122,7 +136,7 @@ def add(
 def list_credentials(vault: common.VaultPathOption = None) -> None:
     """List credentials (no password needed)."""
     try:
-        infos = Vault(vault).list()
+        infos = _vault(vault).list()
     except VCollectorError as exc:
         common.fail(str(exc))
     if not infos:
@@ -155,7 +169,7 @@ def remove(
     common.warn_command_line_password(vault_pass)
     common.confirm(f"Remove credential {name!r}?", yes)
     try:
-        _unlock(Vault(vault), vault_pass).remove(name)
+        _unlock(_vault(vault), vault_pass).remove(name)
     except VCollectorError as exc:
         common.fail(str(exc))
     common.echo(f"Credential {name!r} removed.")
@@ -168,7 +182,7 @@ def set_default(
     """Make a credential the default."""
     common.warn_command_line_password(vault_pass)
     try:
-        _unlock(Vault(vault), vault_pass).set_default(name)
+        _unlock(_vault(vault), vault_pass).set_default(name)
     except VCollectorError as exc:
         common.fail(str(exc))
     common.echo(f"Default credential: {name}")
@@ -178,7 +192,7 @@ def set_default(
 def change_password(vault: common.VaultPathOption = None, vault_pass: common.VaultPassOption = None) -> None:
     """Change the vault password (new one: VCOLLECTOR_NEW_VAULT_PASS or prompt); re-encrypts every secret."""
     common.warn_command_line_password(vault_pass)
-    target = Vault(vault)
+    target = _vault(vault)
     try:
         unlocked = _unlock(target, vault_pass)
         unlocked.change_password(_new_password("vault password", SECRET_ENV["new_vault_password"]))
@@ -193,7 +207,7 @@ def change_password(vault: common.VaultPathOption = None, vault_pass: common.Vau
 def remember(vault: common.VaultPathOption = None, vault_pass: common.VaultPassOption = None) -> None:
     """Store the vault password in the OS keyring, so runs need no env var or prompt."""
     common.warn_command_line_password(vault_pass)
-    target = Vault(vault)
+    target = _vault(vault)
     try:
         password, _source = vault_password.resolve(target.path, vault_pass)
         target.unlock(password)
@@ -206,7 +220,7 @@ def remember(vault: common.VaultPathOption = None, vault_pass: common.VaultPassO
 @app.command("forget")
 def forget(vault: common.VaultPathOption = None) -> None:
     """Remove the vault password from the OS keyring."""
-    target = Vault(vault)
+    target = _vault(vault)
     try:
         removed = vault_password.forget(target.path)
     except VCollectorError as exc:

@@ -42,6 +42,8 @@ def _device(outcome: DeviceOutcome) -> dict[str, Any]:
         "elapsed_ms": outcome.elapsed_ms,
         "capture_path": str(outcome.capture_path) if outcome.capture_path else None,
         "capture_bytes": outcome.capture_bytes,
+        "credential": outcome.credential,
+        "credentials_tried": list(outcome.credentials_tried),
         "change": outcome.change,
         "lines_added": outcome.lines_added,
         "lines_removed": outcome.lines_removed,
