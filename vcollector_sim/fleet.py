@@ -119,6 +119,12 @@ def _junos_nos() -> Any:
     return nos
 
 
+def simulated_config(platform: str, name: str) -> str | None:
+    """The configuration this fleet prints for a Junos or NX-OS device (as a capture holds it)."""
+    template = {"juniper_junos": _JUNOS_CONFIG, "cisco_nxos": _NXOS_CONFIG}.get(platform)
+    return template.format(name=name).rstrip() + "\n" if template else None
+
+
 def _platform_commands(device: FakeDevice) -> dict[str, dict[str, Any]]:
     if device.platform == "juniper_junos":
         prompts = ["{base_prompt}> ", "{base_prompt}# "]

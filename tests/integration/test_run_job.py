@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import VAULT_PASSWORD
-from tests.integration.conftest import HOSTNAME_LINE, Lab, config_job, lean_env, run_job, write_job
+from tests.integration.conftest import CONFIG_COMMAND, HOSTNAME_LINE, Lab, config_job, lean_env, run_job, write_job
 from tests.unit.credentials.test_vault import make_legacy_vault
 from vcollector.credentials.vault import Credential, Vault
 from vcollector_sim.assets import AssetRow, build_assets_db
+from vcollector_sim.fleet import simulated_config
 from vcollector_sim.lean_fleet import (
     ENABLE_SECRET,
     PASSWORD,
@@ -58,6 +59,9 @@ def test_collects_configs_into_one_clean_file_per_device(
         assert not PROMPT.search(text), text[:300]
         assert "\r" not in text
         assert "Screen length" not in text
+        echoes = {command for command in CONFIG_COMMAND[platform].split(",") if command}
+        assert not echoes & {line.strip() for line in text.splitlines()}, text[:300]
+        assert text == (simulated_config(platform, name) or text)  # exactly what it printed
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert f"  - {name}: {name}.txt (" in result.stdout
     assert sorted(p.name for p in (captures / "configs").iterdir()) == sorted(f"{n}.txt" for n in names)

@@ -125,6 +125,10 @@ def _channel_closed(connection: Any) -> bool:
     )
 
 
+# Room for what may come before the echo's line end: a prompt, escape codes, line wrapping.
+ECHO_SLACK_CHARS = 1024
+
+
 def _strip_echo(text: str, command: str) -> str:
     """Drop the echoed command (the first line) when it is the command we sent."""
     newline = text.find("\n")
@@ -201,6 +205,19 @@ def run_command(
     return _assemble(chunks, tail, prompt_block_start(tail, prompt, returns + 1) or 0, command)
 
 
+def _head(chunks: list[str], limit: int) -> str:
+    """The start of the output up to its first line end (where the echo is), at most
+    ``limit`` characters: a device may echo the command one character per read."""
+    taken: list[str] = []
+    size = 0
+    for chunk in chunks:
+        taken.append(chunk)
+        size += len(chunk)
+        if "\n" in chunk or size >= limit:
+            break
+    return "".join(taken)
+
+
 def _assemble(chunks: list[str], tail: str, end_in_tail: int, command: str) -> str:
     """The output from its chunks, joined once: the prompts cut off the last chunks and the
     echo off the first before the join, so a large output exists once more at most."""
@@ -213,7 +230,7 @@ def _assemble(chunks: list[str], tail: str, end_in_tail: int, command: str) -> s
         else:
             chunks[-1] = last[: len(last) - drop]
             drop = 0
-    head = "".join(chunks[:8])  # the echo is within the first few reads
+    head = _head(chunks, len(command) + ECHO_SLACK_CHARS)
     stripped = _strip_echo(head, command)
     removed = len(head) - len(stripped)
     while removed and chunks:

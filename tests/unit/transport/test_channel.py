@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vcollector.transport.channel import _strip_echo, prompt_block_start, prompt_regex
+from vcollector.transport.channel import TAIL_CHARS, _assemble, _strip_echo, prompt_block_start, prompt_regex
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,15 @@ def test_the_echo_is_dropped_only_when_it_is_the_command() -> None:
     assert _strip_echo("show version\r\nCisco IOS\r\n", "show version") == "Cisco IOS\r\n"
     assert _strip_echo("\x1b[Kshow version\r\nx\r\n", "show version") == "x\r\n"
     assert _strip_echo("Cisco IOS\r\n", "show version") == "Cisco IOS\r\n"
+
+
+@pytest.mark.parametrize("size", [1, 3, 1000])
+def test_the_echo_is_dropped_however_the_device_splits_it_into_reads(size: int) -> None:
+    # fakenos echoes one character per read: the echo can span many more reads than lines.
+    command = "show configuration | display set"
+    printed = f"mx1> {command}\r\nset version 21\r\nset system host-name mx1\r\nmx1> \r\nmx1> "
+    chunks = [printed[i : i + size] for i in range(0, len(printed), size)]
+    end = prompt_block_start(printed[-TAIL_CHARS:], prompt_regex("mx1"), 2)
+    assert _assemble(chunks, printed[-TAIL_CHARS:], end or 0, command) == (
+        "set version 21\r\nset system host-name mx1\r\n"
+    )
