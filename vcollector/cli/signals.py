@@ -82,22 +82,28 @@ def run_interruptibly(work: Callable[[], T], cancellation: Cancellation, grace: 
     closed, writes finished) so the caller can report what completed.
     """
     outcome: dict[str, Any] = {}
+    # An Event, not Thread.join: a signal that interrupts join() can leave the thread looking
+    # finished while it still runs (CPython's tstate-lock race), and the run would then be
+    # cut short before it had wound down.
+    finished = threading.Event()
 
     def target() -> None:
         try:
             outcome["value"] = work()
         except BaseException as exc:
             outcome["error"] = exc
+        finally:
+            finished.set()
 
     worker = threading.Thread(target=target, name="vcollector-run", daemon=True)
     previous = _raise_on_sigterm()
     try:
         worker.start()
-        while worker.is_alive():
-            worker.join(0.2)
+        while not finished.wait(0.2):
+            pass
     except KeyboardInterrupt:
         cancellation.cancel()
-        worker.join(grace)
+        finished.wait(grace)
         cancellation.wait_for_writes(grace)
         raise Interrupted from None
     finally:
