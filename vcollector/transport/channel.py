@@ -125,19 +125,29 @@ def _channel_closed(connection: Any) -> bool:
     )
 
 
+# Lines that may come before the echo: blank ones, a late prompt, a context line.
+MAX_LINES_BEFORE_ECHO = 4
 # Room for what may come before the echo's line end: a prompt, escape codes, line wrapping.
 ECHO_SLACK_CHARS = 1024
 
 
-def _strip_echo(text: str, command: str) -> str:
-    """Drop the echoed command (the first line) when it is the command we sent."""
-    newline = text.find("\n")
-    if newline < 0:
-        return text
-    first = _ESCAPES.sub("", text[:newline]).strip()
+def _strip_echo(text: str, command: str, prompt: re.Pattern[str] | None = None) -> str:
+    """Drop the echoed command line when it is the command we sent, and what came before it
+    that is not this command's output: blank lines and the previous prompt arriving late
+    (a busy device prints ``\r\nmx1> `` again before the echo)."""
     wanted = command.strip()
-    if wanted and (first == wanted or first.endswith(wanted)):
-        return text[newline + 1 :]
+    start = 0
+    for _ in range(MAX_LINES_BEFORE_ECHO + 1):
+        newline = text.find("\n", start)
+        if newline < 0 or not wanted:
+            return text
+        line = _ESCAPES.sub("", text[start:newline]).strip()
+        if line == wanted or line.endswith(wanted):
+            return text[newline + 1 :]
+        lead_in = not line or _CONTEXT_LINE.match(line) or (prompt is not None and prompt.match(line))
+        if not lead_in:
+            return text
+        start = newline + 1
     return text
 
 
@@ -202,23 +212,25 @@ def run_command(
             quiet_since = now
             continue
         wait(min(deadline - now, CONFIRM_GRACE_SECONDS))
-    return _assemble(chunks, tail, prompt_block_start(tail, prompt, returns + 1) or 0, command)
+    return _assemble(chunks, tail, prompt_block_start(tail, prompt, returns + 1) or 0, command, prompt)
 
 
 def _head(chunks: list[str], limit: int) -> str:
-    """The start of the output up to its first line end (where the echo is), at most
-    ``limit`` characters: a device may echo the command one character per read."""
+    """The first ``limit`` characters or so of the output (where the echo is), however many
+    reads they took: a device may echo the command one character per read."""
     taken: list[str] = []
     size = 0
     for chunk in chunks:
+        if size >= limit:
+            break
         taken.append(chunk)
         size += len(chunk)
-        if "\n" in chunk or size >= limit:
-            break
     return "".join(taken)
 
 
-def _assemble(chunks: list[str], tail: str, end_in_tail: int, command: str) -> str:
+def _assemble(
+    chunks: list[str], tail: str, end_in_tail: int, command: str, prompt: re.Pattern[str] | None = None
+) -> str:
     """The output from its chunks, joined once: the prompts cut off the last chunks and the
     echo off the first before the join, so a large output exists once more at most."""
     drop = len(tail) - end_in_tail  # characters of prompts (and our RETURNs' echoes) at the end
@@ -231,7 +243,7 @@ def _assemble(chunks: list[str], tail: str, end_in_tail: int, command: str) -> s
             chunks[-1] = last[: len(last) - drop]
             drop = 0
     head = _head(chunks, len(command) + ECHO_SLACK_CHARS)
-    stripped = _strip_echo(head, command)
+    stripped = _strip_echo(head, command, prompt)
     removed = len(head) - len(stripped)
     while removed and chunks:
         first = chunks[0]

@@ -56,3 +56,25 @@ def test_the_echo_is_dropped_however_the_device_splits_it_into_reads(size: int) 
     assert _assemble(chunks, printed[-TAIL_CHARS:], end or 0, command) == (
         "set version 21\r\nset system host-name mx1\r\n"
     )
+
+
+@pytest.mark.parametrize("lead_in", ["", "\r\n", "\r\nmx1> ", "\r\n{master:0}\r\nmx1> ", "mx1> \r\n"])
+def test_a_late_prompt_before_the_echo_is_not_output(lead_in: str) -> None:
+    # A busy device prints the previous prompt again after our drain, before the echo.
+    command = "show configuration | display set"
+    printed = f"{lead_in}mx1> {command}\r\nset version 21\r\nmx1> \r\nmx1> "
+    chunks = [printed[i : i + 2] for i in range(0, len(printed), 2)]
+    end = prompt_block_start(printed[-TAIL_CHARS:], prompt_regex("mx1"), 2)
+    assert (
+        _assemble(chunks, printed[-TAIL_CHARS:], end or 0, command, prompt_regex("mx1"))
+        == "set version 21\r\n"
+    )
+
+
+def test_output_that_only_looks_like_a_lead_in_is_kept() -> None:
+    text = "Cisco IOS\r\nshow version\r\n"
+    assert _strip_echo(text, "show version", prompt_regex("r1")) == text
+    assert (
+        _strip_echo("\r\nr1#\r\nno echo here\r\n", "show clock", prompt_regex("r1"))
+        == "\r\nr1#\r\nno echo here\r\n"
+    )
