@@ -25,6 +25,7 @@ from pydantic import (
 
 from vcollector.errors import JobFileError
 from vcollector.inventory.filters import FILTER_KEYS, DeviceFilterSpec
+from vcollector.jobs.commands import changing_reason
 from vcollector.jobs.convert import is_v1
 
 FILENAME_VARIABLES = frozenset({"device_name", "device_id", "timestamp", "capture_type", "job_id"})
@@ -68,6 +69,7 @@ class Execution(_Section):
     inter_command_time: StrictInt | StrictFloat = Field(default=1, ge=0, le=MAX_TIMEOUT_SECONDS)
     max_workers: StrictInt = Field(default=12, ge=1, le=MAX_WORKERS)
     max_output_mb: StrictInt | StrictFloat = Field(default=DEFAULT_MAX_OUTPUT_MB, gt=0, le=MAX_OUTPUT_MB)
+    allow_changes: StrictBool = False  # run commands that change the device (refused otherwise)
 
 
 class Storage(_Section):
@@ -193,6 +195,16 @@ def parse_job(data: dict[str, Any], shown: str = "<job>") -> Job:
     _check_paths(job, shown)
     if not job.command_list:
         raise JobFileError(shown, "commands.command", "no command to run")
+    if not job.execution.allow_changes:
+        for command in job.command_list:
+            reason = changing_reason(command)
+            if reason:
+                raise JobFileError(
+                    shown,
+                    "commands.command",
+                    f"{command!r} would change the device ({reason}); vcollector is read-only unless "
+                    'the job says "execution": {"allow_changes": true}',
+                )
     return job
 
 
