@@ -40,8 +40,9 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	@touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP) ## Benchmark against a lean simulated fleet (N=300; e.g. make bench ARGS="--devices 1000 --rounds 1")
+bench: $(BENCH_STAMP) ## Benchmark against a lean simulated fleet (N=300; e.g. make bench ARGS="--devices 1000 --rounds 1"), then 1/2/4 Celery workers
 	$(BIN)/python -m bench.run $(ARGS)
+	$(BIN)/python -m bench.distributed $(DIST_ARGS)
 
 clean: ## Remove .venv, caches and the demo folder
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache bench/results

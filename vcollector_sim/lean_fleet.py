@@ -106,6 +106,7 @@ class LeanDevice:
     # starts with IOS's volatile "! Last configuration change at <now>" line.
     extra_config: list[str] = field(default_factory=list)
     volatile: bool = False
+    delay: float = 0.0  # seconds before each show command's answer (a slow device)
 
 
 @dataclass
@@ -271,6 +272,8 @@ class _Shell:
     async def show(self, body: bytes, *, huge: bool = False) -> bool:
         out = self.process.stdout
         behaviour = self.device.behaviour
+        if self.device.delay:
+            await asyncio.sleep(self.device.delay)
         if behaviour == "drop":
             out.write(body[: len(body) // 2])
             await out.drain()

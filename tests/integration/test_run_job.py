@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import VAULT_PASSWORD
-from tests.integration.conftest import CONFIG_COMMAND, HOSTNAME_LINE, Lab, config_job, lean_env, run_job, write_job
+from tests.integration.conftest import (
+    CONFIG_COMMAND,
+    HOSTNAME_LINE,
+    Lab,
+    config_job,
+    lean_env,
+    run_job,
+    write_job,
+)
 from tests.unit.credentials.test_vault import make_legacy_vault
 from vcollector.credentials.vault import Credential, Vault
 from vcollector_sim.assets import AssetRow, build_assets_db

@@ -42,6 +42,7 @@ def build_app() -> typer.Typer:
     from vcollector.cli.parse import parse
     from vcollector.cli.run_job import run_job
     from vcollector.cli.run_jobs import run_jobs_concurrent
+    from vcollector.cli.worker import worker
 
     full = typer.Typer(
         help="Collect configs and show-command output from network devices listed in a VelocityCMDB "
@@ -55,6 +56,7 @@ def build_app() -> typer.Typer:
     full.add_typer(inventory.app, name="inventory")
     full.add_typer(jobs.app, name="jobs")
     full.command("parse", help=parse.__doc__)(parse)
+    full.command("worker", help=worker.__doc__)(worker)
     _add_history(full)
     full.command("version")(version)
     return full

@@ -148,6 +148,17 @@ ScrubSecretsOption = Annotated[
         "crypto keys) in the output before anything is written.",
     ),
 ]
+BROKER_ENV = "VCOLLECTOR_BROKER_URL"
+BrokerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--broker",
+        help=f"Celery broker URL (redis://, rediss://, amqp://, amqps://): run the SSH sessions on "
+        f"vcollector workers (default: ${BROKER_ENV}, else config.toml's [defaults] broker, else none: "
+        "here). Give a URL with a password in the variable: arguments show in the process list.",
+        show_default=False,
+    ),
+]
 JsonOption = Annotated[
     Path | None, typer.Option("--json", help="Write machine-readable results to this file (atomically).")
 ]
@@ -277,6 +288,11 @@ def debug_log_dir(timestamp: str) -> Path:
         return Path(tempfile.mkdtemp(prefix=f"{timestamp}-", dir=root))
     except OSError as exc:
         fail(f"cannot create a debug folder in {root}: {exc.strerror or exc}")
+
+
+def broker_url(given: str | None, configured: str | None = None) -> str | None:
+    """``--broker``, else ``$VCOLLECTOR_BROKER_URL``, else config.toml's (None: no broker)."""
+    return given or os.environ.get(BROKER_ENV) or configured or None
 
 
 def names(option: str | None) -> list[str]:

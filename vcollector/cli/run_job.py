@@ -40,6 +40,7 @@ def run_job(
     jump_host: common.JumpHostOption = None,
     jump_credential: common.JumpCredentialOption = None,
     max_sessions_per_jump_host: common.MaxSessionsPerJumpOption = None,
+    broker: common.BrokerOption = None,
 ) -> None:
     """Run one v2.0 collection job against every matching device in assets.db."""
     common.configure_output()
@@ -67,6 +68,7 @@ def run_job(
         jump_host=jump_host,
         jump_credential=jump_credential,
         max_sessions_per_jump_host=max_sessions_per_jump_host,
+        broker=broker,
     )
     try:
         loaded = load_job(job)
@@ -85,10 +87,13 @@ def run_job(
     if not plan.devices:
         common.fail(f"no devices in {spec.db_path} match the job's filter")
     reporter.line()
+    runs.check_broker(spec)
     common.confirm(f"Run job against {len(plan.devices)} devices?", yes)
     runs.prefetch_runner()
     reach = options.reach()
-    credentials = runs.unlock([plan], reach, options.vault_path, vault_pass, loaded.credentials.fallback_env)
+    credentials = runs.unlock(
+        [plan], reach, options.vault_path, vault_pass, loaded.credentials.fallback_env, spec.broker
+    )
     if debug:
         spec = dataclasses.replace(spec, debug_dir=common.debug_log_dir(timestamp))
     reporter.line()

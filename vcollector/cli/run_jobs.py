@@ -69,6 +69,7 @@ def run_jobs_concurrent(
     jump_host: common.JumpHostOption = None,
     jump_credential: common.JumpCredentialOption = None,
     max_sessions_per_jump_host: common.MaxSessionsPerJumpOption = None,
+    broker: common.BrokerOption = None,
     shared_sessions: Annotated[
         bool,
         typer.Option(
@@ -107,6 +108,7 @@ def run_jobs_concurrent(
         jump_host=jump_host,
         jump_credential=jump_credential,
         max_sessions_per_jump_host=max_sessions_per_jump_host,
+        broker=broker,
     )
     given = options.given_credentials
     try:
@@ -136,11 +138,14 @@ def run_jobs_concurrent(
     if not runnable:
         common.fail("no job has devices to run against")
     reporter.line()
+    runs.check_broker(spec)
     common.confirm(f"Run {len(plans)} jobs?", yes)
     runs.prefetch_runner()
     first = next(plan.job for plan in runnable if plan.job)
     reach = options.reach()
-    credentials = runs.unlock(plans, reach, options.vault_path, vault_pass, first.credentials.fallback_env)
+    credentials = runs.unlock(
+        plans, reach, options.vault_path, vault_pass, first.credentials.fallback_env, spec.broker
+    )
     if debug:
         spec = dataclasses.replace(spec, debug_dir=common.debug_log_dir(timestamp))
     reporter.line("=" * 60)

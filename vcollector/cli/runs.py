@@ -132,22 +132,38 @@ class ConsoleLines(RunObserver):
             self.reporter.job_finished(result)
 
 
+def check_broker(spec: RunSpec) -> None:
+    """With a broker: reach it now (seconds, one line if not), before anything is asked."""
+    if not spec.broker:
+        return
+    from vcollector.run.backends.celery_app import check_broker as reach_broker
+
+    try:
+        reach_broker(spec.broker)
+    except VCollectorError as exc:
+        common.fail(str(exc))
+
+
 def unlock(
     plans: Sequence[JobPlan],
     reach: Reach,
     vault_path: Path | None,
     given_password: str | None,
     extra_env: str | None,
+    broker: str | None = None,
 ) -> CredentialSource:
     """Unlock the vault once, check every credential set the run may use, print who we are.
 
     A set that cannot be used (missing, a key that does not load) stops the run here,
-    before any device is contacted.
+    before any device is contacted. With a broker and no vault here, each worker's own
+    vault resolves the names.
     """
     from vcollector.credentials import store
     from vcollector.transport.credentials import private_key
 
     vault = Vault(vault_path)
+    if broker and not vault.path.is_file():
+        return _workers_resolve(plans, reach, broker)
     try:
         if not vault.path.is_file():
             raise VCollectorError(f"vault not found: {vault.path} (create one with: vcollector vault init)")
@@ -165,7 +181,25 @@ def unlock(
     for spec, devices in jumps.items():
         user = spec.user or source.get(spec.credential).username
         common.echo(f"Using jump host {spec.host}:{spec.port} (user: {user}) for {_devices(devices)}")
+    if broker:
+        from vcollector.run.backends.celery_app import safe_url
+
+        common.echo(f"Using broker {safe_url(broker)}")
     return source
+
+
+def _workers_resolve(plans: Sequence[JobPlan], reach: Reach, broker: str) -> CredentialSource:
+    from vcollector.run.backends.celery_app import safe_url
+
+    chains = reach.chains(plans)
+    for chain, devices in chains.items():
+        sets = ", then ".join(chain)
+        where = f" for {_devices(devices)}" if len(chains) > 1 else ""
+        common.echo(f"Using credentials: {sets} (from each worker's vault){where}")
+    for spec, devices in _jump_use(plans, reach).items():
+        common.echo(f"Using jump host {spec.host}:{spec.port} for {_devices(devices)}")
+    common.echo(f"Using broker {safe_url(broker)}")
+    return CredentialSource()
 
 
 def _devices(count: int) -> str:
@@ -297,6 +331,7 @@ class RunOptions:
     jump_host: str | None = None
     jump_credential: str | None = None
     max_sessions_per_jump_host: int | None = None
+    broker: str | None = None
 
     @cached_property
     def settings(self) -> Settings:
@@ -339,6 +374,7 @@ class RunOptions:
             scrub_secrets=self.scrub_secrets,
             max_auth_attempts=self.max_auth_attempts or defaults.max_auth_attempts,
             max_sessions_per_jump_host=self.max_sessions_per_jump_host or defaults.max_sessions_per_jump_host,
+            broker=common.broker_url(self.broker, defaults.broker),
             **extra,
         )
 

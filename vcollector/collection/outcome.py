@@ -37,6 +37,7 @@ class DeviceOutcome:
     revision: str | None = None
     credential: str | None = None  # the credential set that logged in
     credentials_tried: tuple[str, ...] = ()
+    worker: str | None = None  # the Celery worker that collected it (None: this machine)
 
     @property
     def elapsed_ms(self) -> int:

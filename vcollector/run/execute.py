@@ -3,7 +3,8 @@
 By default a run logs in to each device once, whatever the number of jobs that select it
 (*shared sessions*): the device's jobs run one after another over that session. With
 shared sessions off, each job is its own run (at most ``max_concurrent_jobs`` at once, in
-one process, so the per-device session limit sees every session to a device).
+one process, so the per-device session limit sees every session to a device). With a
+broker, the sessions run on Celery workers and this process writes the files.
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ def execute(
     work = build_work(plans, spec, context.reach)
     for outcome in work.blocked:
         events.device(outcome)
+    if spec.broker:
+        from vcollector.run.backends.celery_coordinator import Coordinator
+
+        # One task per device whatever the sharing: the workers hold the sessions.
+        allow_changes = {
+            i: bool(plan.job and plan.job.execution.allow_changes) for i, plan in enumerate(plans)
+        }
+        Coordinator(work.items, context, events.device, allow_changes).run()
+        return events.results()
     if spec.shared_sessions or len(plans) <= 1:
         try:
             _run(work.items, context, events, pool_size(plans, spec.max_concurrent_jobs))

@@ -44,6 +44,7 @@ def _device(outcome: DeviceOutcome) -> dict[str, Any]:
         "capture_bytes": outcome.capture_bytes,
         "credential": outcome.credential,
         "credentials_tried": list(outcome.credentials_tried),
+        "worker": outcome.worker,
         "change": outcome.change,
         "lines_added": outcome.lines_added,
         "lines_removed": outcome.lines_removed,

@@ -48,6 +48,7 @@ class RunSpec:
     max_auth_attempts: int = 3  # credential sets tried per device, at most
     max_sessions_per_jump_host: int = 20
     scrub_secrets: bool = False  # --scrub-secrets: every job scrubs, whatever its storage.scrub_secrets
+    broker: str | None = None  # --broker: the sessions run on Celery workers (None: here)
 
     def process_count(self, sessions: int, workers: int) -> int:
         """Worker processes for ``sessions`` device sessions with ``workers`` threads in all."""

@@ -3,20 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from nornir.core import Nornir
 from nornir.core.configuration import Config
 from nornir.plugins.runners import ThreadedRunner
 
 from vcollector.collection.tasks import StepReport, collect_jobs
+from vcollector.credentials.store import CredentialSource
 from vcollector.inventory.plugin import inventory_from_entries
 from vcollector.run.context import RunContext
 from vcollector.run.work import WorkItem
-from vcollector.transport.session import ensure_registered
+from vcollector.transport.session import SessionOptions, ensure_registered
 
 
 def run_items(items: Sequence[WorkItem], context: RunContext, workers: int, report: StepReport) -> None:
     """Run ``items`` on ``workers`` threads; every step's outcome goes to ``report``."""
+    run_nornir(
+        items,
+        workers,
+        lambda outcome: report(context.store(outcome)),
+        context.session_options(),
+        context.credentials,
+        context.spec.max_auth_attempts,
+        context.spec.debug_dir,
+    )
+
+
+def run_nornir(
+    items: Sequence[WorkItem],
+    workers: int,
+    report: StepReport,
+    options: SessionOptions,
+    credentials: CredentialSource,
+    max_auth_attempts: int,
+    session_log_dir: Path | None = None,
+) -> None:
+    """One Nornir run of :func:`collect_jobs` over ``items`` (``report`` gets each step's
+    outcome with its output, to store or send on)."""
     if not items:
         return
     ensure_registered()
@@ -34,9 +58,9 @@ def run_items(items: Sequence[WorkItem], context: RunContext, workers: int, repo
         task=collect_jobs,
         name="vcollector",
         steps={item.host: item.steps for item in items},
-        options=context.session_options(),
-        report=lambda outcome: report(context.store(outcome)),
-        session_log_dir=context.spec.debug_dir,
-        credentials=context.credentials,
-        max_auth_attempts=context.spec.max_auth_attempts,
+        options=options,
+        report=report,
+        session_log_dir=session_log_dir,
+        credentials=credentials,
+        max_auth_attempts=max_auth_attempts,
     )
