@@ -329,3 +329,23 @@ def test_a_host_the_ssh_config_routes_is_reached_through_it(tmp_path: Path) -> N
     # recorded under the address SSH really went to: the name paramiko checks next time
     known = (Path(os.environ["VCOLLECTOR_HOME"]) / "known_hosts").read_text()
     assert known.startswith(f"[{device.address}]:{fleet.port} ")
+
+
+def test_a_hostname_longer_than_netmikos_16_character_base_prompt_is_collected(tmp_path: Path) -> None:
+    # Netmiko cuts an IOS base prompt at 16 characters; the prompt the device prints is whole.
+    long_name = "nyc-core-router-01-long-name"
+    device = LeanDevice(long_name, device_address(960))
+    vault = Vault(tmp_path / "vault.db")
+    vault.init(VAULT_PASSWORD)
+    vault.unlock(VAULT_PASSWORD).add(Credential("lab", USERNAME, PASSWORD), default=True)
+    job = write_job(tmp_path / "job.json", commands={"command": "enable,show running-config"},
+                    execution={"timeout": 10})  # fmt: skip
+    with LeanFleet([device]) as fleet:
+        db = build_assets_db(
+            tmp_path / "a.db", [AssetRow(long_name, "cisco_ios", device.address)], port=fleet.port
+        )
+        result = run_job("--job", str(job), "-y", env=lean_env(db, vault.path, tmp_path / "c"))
+    assert result.returncode == 0, result.output
+    text = (tmp_path / "c" / "configs" / f"{long_name}.txt").read_text()
+    assert text.startswith("Building configuration...") and text.endswith("end\n")
+    assert f"hostname {long_name}\n" in text and "#" not in text.splitlines()[-1]

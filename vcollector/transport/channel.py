@@ -40,11 +40,16 @@ _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1
 
 
 @lru_cache(maxsize=256)
-def prompt_regex(base_prompt: str) -> re.Pattern[str]:
+def prompt_regex(base_prompt: str, truncated: bool = False) -> re.Pattern[str]:
     """One or more prompts of this session ending a line: ``base``, an optional ``(mode)``,
     then ``>``, ``#``, ``$`` or ``%``, then spaces (``r1>``, ``r1#``, ``admin@mx1> ``);
-    repeated when the device printed the next prompt right after it (``r1#r1#``)."""
-    one = re.escape(base_prompt) + r"(?:\([^)\r\n]{0,64}\))?[>#$%][ \t]*"
+    repeated when the device printed the next prompt right after it (``r1#r1#``).
+
+    ``truncated``: ``base`` is only the start of the hostname (Netmiko keeps 16 characters
+    of an IOS hostname), so the rest of the name may follow it.
+    """
+    rest = r"[^\s>#$%()]{0,80}" if truncated else ""
+    one = re.escape(base_prompt) + rest + r"(?:\([^)\r\n]{0,64}\))?[>#$%][ \t]*"
     return re.compile(f"(?:{one})+$")
 
 
@@ -159,6 +164,7 @@ def run_command(
     timeout: float,
     max_chars: int,
     wait: Any,
+    truncated: bool = False,
 ) -> str:
     """Send ``command`` and return what the device printed for it: the echo and the prompts
     removed, nothing else changed (line endings and escape codes are cleaned later).
@@ -167,7 +173,7 @@ def run_command(
     ``threading.Event.wait``). Raises :class:`CommandTimedOut`, :class:`OutputTooLarge` or
     :class:`ConnectionLost`.
     """
-    prompt = prompt_regex(base_prompt)
+    prompt = prompt_regex(base_prompt, truncated)
     connection.read_channel()  # a late log line must not prefix our output
     connection.write_channel(command + connection.RETURN)
     chunks: list[str] = []

@@ -38,6 +38,10 @@ from vcollector.transport.tcp import Route, open_tcp, route
 CONNECTION = CONNECTION_NAME
 RETRY_BACKOFF_SECONDS = 1.0
 DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024 * 1024
+# Netmiko keeps the first 16 characters of an IOS hostname as the base prompt (IOS shortens
+# the prompt in configuration mode); the prompt itself carries the whole name.
+IOS_BASE_PROMPT_CHARS = 16
+IOS_FAMILY = frozenset({"cisco_ios", "cisco_xe"})
 
 
 def ensure_registered() -> None:
@@ -69,13 +73,15 @@ class Session:
 
     def run(self, command: str, timeout: float, max_bytes: int = DEFAULT_MAX_OUTPUT_BYTES) -> str:
         """What the device printed for ``command`` (echo and prompt removed, else raw)."""
+        base_prompt = str(self.connection.base_prompt)
         return run_command(
             self.connection,
             command,
-            base_prompt=str(self.connection.base_prompt),
+            base_prompt=base_prompt,
             timeout=timeout,
             max_chars=max_bytes,
             wait=self._wait,
+            truncated=len(base_prompt) >= IOS_BASE_PROMPT_CHARS and self.platform in IOS_FAMILY,
         )
 
     def _wait(self, seconds: float) -> None:

@@ -78,3 +78,12 @@ def test_output_that_only_looks_like_a_lead_in_is_kept() -> None:
         _strip_echo("\r\nr1#\r\nno echo here\r\n", "show clock", prompt_regex("r1"))
         == "\r\nr1#\r\nno echo here\r\n"
     )
+
+
+def test_a_long_ios_hostname_is_matched_from_its_first_16_characters() -> None:
+    # Netmiko's IOS base prompt is the hostname cut at 16 characters; the prompt is whole.
+    truncated = prompt_regex("nyc-core-router-", truncated=True)
+    tail = "end\r\nnyc-core-router-01-long-name#\r\nnyc-core-router-01-long-name#"
+    assert prompt_block_start(tail, truncated, 2) == 5
+    assert prompt_block_start(tail, prompt_regex("nyc-core-router-"), 2) is None
+    assert prompt_block_start("x\r\nnyc-core-router-01 desc#\r\nnyc-core-router-01 desc#", truncated, 2) is None
