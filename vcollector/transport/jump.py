@@ -25,14 +25,42 @@ from vcollector.transport.host_keys import KnownHosts
 from vcollector.transport.jump_spec import JumpSpec
 from vcollector.transport.tcp import open_tcp
 
+REASK = 2  # a channel refused without its reason is asked again this often
+
 
 @dataclass
 class _Bastion:
     spec: JumpSpec
     slots: threading.BoundedSemaphore
     lock: threading.Lock = field(default_factory=threading.Lock)
+    opening: threading.Lock = field(default_factory=threading.Lock)  # see _open_channel
     transport: paramiko.Transport | None = None
     failure: str | None = None
+
+
+def _open_channel(
+    bastion: _Bastion, transport: paramiko.Transport, host: str, port: int, timeout: float
+) -> Any:
+    """A direct-tcpip channel; a refusal raises :class:`paramiko.ChannelException` with the
+    bastion's reason.
+
+    paramiko keeps one refusal reason per transport: when several channels are refused at
+    once, a thread may find its reason taken by another and get a bare "Unable to open
+    channel.". That open is asked again, one thread at a time, so that each device gets its
+    own reason (a bare failure is raised after :data:`REASK`).
+    """
+    for attempt in range(REASK + 1):
+        try:
+            if attempt == 0:
+                return transport.open_channel("direct-tcpip", (host, port), ("127.0.0.1", 0), timeout=timeout)
+            with bastion.opening:
+                return transport.open_channel("direct-tcpip", (host, port), ("127.0.0.1", 0), timeout=timeout)
+        except paramiko.ChannelException:
+            raise
+        except paramiko.SSHException:
+            if not transport.is_active() or attempt == REASK:
+                raise
+    raise AssertionError("unreachable")
 
 
 class JumpHosts:
@@ -69,9 +97,7 @@ class JumpHosts:
         try:
             transport = self._login(bastion, timeout)
             try:
-                channel = transport.open_channel(
-                    "direct-tcpip", (host, port), ("127.0.0.1", 0), timeout=timeout
-                )
+                channel = _open_channel(bastion, transport, host, port, timeout)
             except paramiko.ChannelException as exc:
                 reason = (exc.text or "refused").strip().rstrip(".").lower()
                 raise JumpHostFailed(
