@@ -17,6 +17,10 @@ fault-injection tests: each device has a ``behaviour``:
 ``no_banner``       plain TCP listener that accepts and never sends an SSH banner
 ``close``           plain TCP listener that accepts and closes at once
 
+A device's ``answers`` (command → text) are printed for those commands instead of any built-in
+answer: a real device's ``show version`` (TextFSM parses it), a command the built-ins do not
+know, output that parses to nothing.
+
 Addresses are 127.0.b.c (``device_address``); every device listens on one shared port.
 Run in-process with :class:`LeanFleet`, or as its own process with
 ``python -m vcollector_sim.lean_fleet --devices N --port P``.
@@ -107,6 +111,9 @@ class LeanDevice:
     extra_config: list[str] = field(default_factory=list)
     volatile: bool = False
     delay: float = 0.0  # seconds before each show command's answer (a slow device)
+    login_delay: float = 0.0  # seconds before the first prompt (a slow exec authorisation)
+    # What the device prints for these commands (LF line endings, sent as CRLF), before the built-ins.
+    answers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -217,6 +224,8 @@ class _Shell:
         if self.device.behaviour == "silent":
             await self.process.stdin.read()  # until the client gives up
             return
+        if self.device.login_delay:
+            await asyncio.sleep(self.device.login_delay)
         out.write(self.prompt)
         self.stats.prompts[self.device.name] += 1
         while True:
@@ -253,6 +262,8 @@ class _Shell:
         if command == "disable":
             self.enabled = False
             return True
+        if command in device.answers:
+            return await self.show(device.answers[command].replace("\n", "\r\n").encode())
         if command == "show running-config" and self.enabled:
             body = running_config(device.name, device.extra_config, device.volatile)
             if device.behaviour == "leaky":

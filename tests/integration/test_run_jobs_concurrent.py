@@ -159,6 +159,7 @@ def test_json_results_for_several_jobs(lab: Lab, tmp_path: Path, lab_env: dict[s
         "jobs_succeeded": 1,
         "devices_succeeded": 2,
         "devices_failed": 1,
+        "devices_invalid": 0,
         "captures_saved": 2,
         "changed": 0,
         "unchanged": 0,

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from vcollector.collection.output import clean_output, rejection
 from vcollector.errors import CommandRejected
@@ -32,6 +33,19 @@ def is_disable_command(command: str) -> bool:
     return _DISABLE.fullmatch(command.strip()) is not None
 
 
+@dataclass(frozen=True)
+class CommandOutputs:
+    """A command list's output: the text of every data command, and where each one's is in it.
+
+    ``spans`` hold ``(command, start, end)`` for each command whose output was kept (not
+    ``enable``, ``disable`` or paging commands), in order; ``text[start:end]`` is that command's
+    output. Offsets rather than copies: an output may be tens of megabytes.
+    """
+
+    text: str
+    spans: tuple[tuple[str, int, int], ...]
+
+
 def run_commands(
     session: Session,
     commands: Sequence[str],
@@ -45,8 +59,26 @@ def run_commands(
     session is unprivileged, privileged mode is tried once (with the enable secret, else
     the password) and the command repeated. ``max_output_bytes`` caps each command.
     """
+    return collect_outputs(session, commands, timeout, inter_command_time, max_output_bytes).text
+
+
+def collect_outputs(
+    session: Session,
+    commands: Sequence[str],
+    timeout: float,
+    inter_command_time: float,
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
+    finish: Callable[[str], str] | None = None,
+) -> CommandOutputs:
+    """:func:`run_commands`, with each data command's place in the output.
+
+    ``finish`` is applied to each command's output once it is accepted (secrets removed), so
+    that the offsets describe the text as it is stored.
+    """
     paging_done = dialects.paging_disabled_by_netmiko(session.platform)
     outputs: list[str] = []
+    spans: list[tuple[str, int, int]] = []
+    position = 0
     sent = 0
     escalated = False
     for command in commands:
@@ -73,7 +105,12 @@ def run_commands(
         if refused:
             hint = _UNPRIVILEGED_HINT if privilege.unprivileged(session) else ""
             raise CommandRejected(f"device rejected {command!r}: {refused}{hint}")
+        if finish is not None:
+            output = finish(output)
         if outputs and outputs[-1] and not outputs[-1].endswith("\n"):
             outputs.append("\n")  # the next command's output starts on a line of its own
+            position += 1
         outputs.append(output)
-    return "".join(outputs)
+        spans.append((command, position, position + len(output)))
+        position += len(output)
+    return CommandOutputs("".join(outputs), tuple(spans))

@@ -15,17 +15,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nornir.core.task import Result, Task
 
 from vcollector.cancellation import Cancellation
-from vcollector.collection.commands import run_commands
+from vcollector.collection.commands import collect_outputs, run_commands
 from vcollector.collection.debug_log import ScrubbedLog, private_log
 from vcollector.collection.login import DEFAULT_MAX_AUTH_ATTEMPTS, Login, login
 from vcollector.collection.outcome import DeviceOutcome
 from vcollector.collection.output import without_secrets
 from vcollector.credentials.store import CredentialSource
 from vcollector.errors import DeviceError, DeviceInterrupted, VCollectorError
+from vcollector.jobs.commands import is_enable_command
 from vcollector.storage.scrub import scrub_secrets
 from vcollector.transport import privilege
 from vcollector.transport.failures import one_line
@@ -37,6 +39,9 @@ from vcollector.transport.session import (
     SessionOptions,
     open_session,
 )
+
+if TYPE_CHECKING:
+    from vcollector.parsing.validation import TfsmValidation
 
 
 def _prepared(task: Task, session: Session) -> Session:
@@ -65,6 +70,7 @@ def collect_commands(
     one-line reason on any failure.
     """
     options = SessionOptions(retries, session_limiter, cancellation, host_keys)
+    task.host.data["wants_enable"] = any(is_enable_command(command) for command in commands)
     with open_session(task, timeout, options, session_log) as session:
         session = _prepared(task, session)
         output = run_commands(session, commands, timeout, inter_command_time, max_output_bytes)
@@ -83,6 +89,7 @@ class JobStep:
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
     scrub: bool = False  # replace secrets in the output before it is stored (scrub_secrets)
     history: bool = False  # keep a version of the capture when it changed (the store fingerprints it)
+    validation: TfsmValidation | None = None  # check the output with TextFSM before it is stored
 
 
 StepReport = Callable[[DeviceOutcome], None]
@@ -95,6 +102,17 @@ def _failure(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, VCollectorError):  # capture and known_hosts problems
         return one_line(str(exc)), "capture"
     return one_line(f"unexpected {type(exc).__name__}: {exc}"), "failed"
+
+
+def _finisher(secrets: Sequence[str], platform: str | None, scrub: bool) -> Callable[[str], str]:
+    """What each command's output goes through before it leaves the session: the run's own
+    secrets removed, and secrets scrubbed where the job asks."""
+
+    def finish(text: str) -> str:
+        text = without_secrets(text, secrets)
+        return scrub_secrets(text, platform) if scrub else text
+
+    return finish
 
 
 def collect_jobs(
@@ -126,7 +144,12 @@ def collect_jobs(
     chain = tuple(host.data.get("credentials") or ())
 
     def finish(
-        step: JobStep, started: datetime, *, output: str | None = None, error: BaseException | None = None
+        step: JobStep,
+        started: datetime,
+        *,
+        output: str | None = None,
+        spans: tuple[tuple[str, int, int], ...] = (),
+        error: BaseException | None = None,
     ) -> None:
         reason, kind = _failure(error) if error is not None else (None, None)
         outcome = DeviceOutcome(
@@ -140,9 +163,11 @@ def collect_jobs(
             ended=datetime.now(timezone.utc),
             plan_index=step.plan_index,
             output=output,
+            spans=spans,
             target=step.path,
             platform=str(host.platform or "") or None,
             history=step.history,
+            validation=step.validation,
             credential=attempt.used,
             credentials_tried=tuple(attempt.tried),
         )
@@ -159,22 +184,26 @@ def collect_jobs(
             if any(step.scrub for step in todo):
                 log = ScrubbedLog(log, str(host.platform or "") or None, attempt.secrets)
         timeout = max(step.timeout for step in todo)
+        # The session's preparation enters privileged mode in its own round trip when asked.
+        host.data["wants_enable"] = any(is_enable_command(c) for step in todo for c in step.commands)
         with login(task, timeout, options, log, chain, credentials, max_auth_attempts, attempt) as opened:
             session = _prepared(task, opened)
             while todo:
                 step = todo.pop(0)
                 try:
-                    output = run_commands(
-                        session, step.commands, step.timeout, step.inter_command_time, step.max_output_bytes
+                    collected = collect_outputs(
+                        session,
+                        step.commands,
+                        step.timeout,
+                        step.inter_command_time,
+                        step.max_output_bytes,
+                        _finisher(attempt.secrets, session.platform, step.scrub),
                     )
-                    output = without_secrets(output, attempt.secrets)
-                    if step.scrub:
-                        output = scrub_secrets(output, session.platform)
                 except Exception as failure:
                     interrupted = stop is not None and stop.cancelled
                     finish(step, started, error=DeviceInterrupted() if interrupted else failure)
                 else:
-                    finish(step, started, output=output)
+                    finish(step, started, output=collected.text, spans=collected.spans)
                 started = datetime.now(timezone.utc)
     except Exception as exc:
         for step in todo:

@@ -2,7 +2,8 @@
 
 Real files carry more than the seed documents (``version``, ``vendor``, ``credentials``,
 ``protocol``, ``validation``, ``legacy_v1`` ...); those are accepted and kept, and any
-other unknown key is tolerated and listed by :meth:`Job.unknown_keys`.
+other unknown key is tolerated and listed by :meth:`Job.unknown_keys`. ``validation`` asks for
+TextFSM validation of each output (``use_tfsm``; see :mod:`vcollector.parsing.validation`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    field_validator,
 )
 
 from vcollector.errors import JobFileError
@@ -81,6 +83,15 @@ class Storage(_Section):
     scrub_secrets: StrictBool = False
 
 
+class Validation(_Section):
+    """TextFSM validation of each output (ntc-templates), and what becomes of output that fails it."""
+
+    use_tfsm: StrictBool = False
+    tfsm_filter: StrictStr | None = None  # a hint for the template, used when the index finds none
+    min_score: StrictInt | StrictFloat = Field(default=1, ge=0, allow_inf_nan=False)  # records, at least
+    store_failures: StrictBool = False  # keep an invalid output under <capture dir>/.invalid/
+
+
 class CredentialHint(_Section):
     """The job's credential hint (``credential_set: "default"`` means the vault default)."""
 
@@ -101,14 +112,20 @@ class Job(BaseModel):
     execution: Execution = Execution()
     storage: Storage = Storage()
     credentials: CredentialHint = CredentialHint()
+    validation: Validation = Validation()
     # Carried by real files; accepted, not used for collection.
     version: StrictStr | None = None
     vendor: StrictStr | None = None
     protocol: StrictStr | None = None
-    validation: dict[str, Any] | None = None
     legacy_v1: dict[str, Any] | None = None
 
     source_path: Path = Field(default=Path("<memory>"), exclude=True)
+
+    @field_validator("validation", mode="before")
+    @classmethod
+    def _no_validation(cls, value: Any) -> Any:
+        # "validation": null says what a missing section says: no TextFSM validation.
+        return Validation() if value is None else value
 
     @property
     def id(self) -> str:
@@ -142,7 +159,7 @@ class Job(BaseModel):
     def unknown_keys(self) -> list[str]:
         """Dotted names of keys this model does not know (tolerated, shown under ``--debug``)."""
         found = [key for key in (self.model_extra or {})]
-        for name in ("device_filter", "commands", "execution", "storage", "credentials"):
+        for name in ("device_filter", "commands", "execution", "storage", "credentials", "validation"):
             section = getattr(self, name)
             found.extend(f"{name}.{key}" for key in (section.model_extra or {}) if key != "source")
         return sorted(found)

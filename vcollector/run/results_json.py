@@ -34,8 +34,8 @@ def _device(outcome: DeviceOutcome) -> dict[str, Any]:
         "name": outcome.name,
         "device_id": outcome.device_id,
         "address": outcome.address,
-        "status": "success" if outcome.ok else "failed",
-        "reason": outcome.reason,
+        "status": _status(outcome),
+        "reason": outcome.invalid if outcome.ok and outcome.invalid else outcome.reason,
         "failure": outcome.failure,
         "started": _time(outcome.started),
         "ended": _time(outcome.ended),
@@ -49,6 +49,24 @@ def _device(outcome: DeviceOutcome) -> dict[str, Any]:
         "lines_added": outcome.lines_added,
         "lines_removed": outcome.lines_removed,
         "revision": outcome.revision,
+        "records": outcome.records,
+        "records_path": str(outcome.records_path) if outcome.records_path else None,
+        "invalid_path": str(outcome.invalid_path) if outcome.invalid_path else None,
+    }
+
+
+def _status(outcome: DeviceOutcome) -> str:
+    if not outcome.ok:
+        return "failed"
+    return "invalid" if outcome.invalid else "success"
+
+
+def _not_run(plan: JobPlan) -> dict[str, Any]:
+    return {
+        "job_id": plan.label,
+        "file": str(plan.source),
+        "job_file": str(plan.source.resolve()),
+        "status": "not run",
     }
 
 
@@ -57,6 +75,7 @@ def _job(result: JobResult) -> dict[str, Any]:
     return {
         "job_id": plan.label,
         "file": str(plan.source),
+        "job_file": str(plan.source.resolve()),
         "capture_type": plan.job.capture_type if plan.job else None,
         "status": "success" if result.ok else "failed",
         "error": result.error,
@@ -66,7 +85,9 @@ def _job(result: JobResult) -> dict[str, Any]:
         "devices_matched": len(plan.devices),
         "devices_succeeded": len(result.succeeded),
         "devices_failed": len(result.failed),
+        "devices_invalid": len(result.invalid),
         "captures_saved": len(result.saved),
+        "warnings": result.warnings,
         "devices": [_device(outcome) for outcome in result.outcomes],
     }
 
@@ -100,13 +121,13 @@ def results_document(
             "jobs_succeeded": sum(1 for r in results if r.ok),
             "devices_succeeded": sum(len(r.succeeded) for r in results),
             "devices_failed": sum(len(r.failed) for r in results),
+            "devices_invalid": sum(len(r.invalid) for r in results),
             "captures_saved": sum(len(r.saved) for r in results),
             "changed": sum(1 for r in results for o in r.outcomes if o.change == "changed"),
             "unchanged": sum(1 for r in results for o in r.outcomes if o.change == "unchanged"),
             "new": sum(1 for r in results for o in r.outcomes if o.change == "new"),
         },
-        "jobs": jobs
-        + [{"job_id": plan.label, "file": str(plan.source), "status": "not run"} for plan in unstarted],
+        "jobs": jobs + [_not_run(plan) for plan in unstarted],
     }
 
 
@@ -118,14 +139,14 @@ def write_results(path: Path, document: dict[str, Any]) -> None:
         raise ResultsFileError(f"cannot write results file {path}: {exc.strerror or exc}") from exc
 
 
-def check_writable(path: Path) -> None:
+def check_writable(path: Path, what: str = "results file") -> None:
     """Fail now, before any device is contacted, when ``path`` could not be written later."""
     target = path.expanduser()
     if target.is_dir():
-        raise ResultsFileError(f"cannot write results file {path}: it is a directory")
+        raise ResultsFileError(f"cannot write {what} {path}: it is a directory")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".vcollector-check.", delete=True):
             pass
     except OSError as exc:
-        raise ResultsFileError(f"cannot write results file {path}: {exc.strerror or exc}") from exc
+        raise ResultsFileError(f"cannot write {what} {path}: {exc.strerror or exc}") from exc

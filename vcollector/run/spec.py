@@ -49,6 +49,7 @@ class RunSpec:
     max_sessions_per_jump_host: int = 20
     scrub_secrets: bool = False  # --scrub-secrets: every job scrubs, whatever its storage.scrub_secrets
     broker: str | None = None  # --broker: the sessions run on Celery workers (None: here)
+    force_save: bool = False  # --force-save: captures that fail TextFSM validation are saved too
 
     def process_count(self, sessions: int, workers: int) -> int:
         """Worker processes for ``sessions`` device sessions with ``workers`` threads in all."""

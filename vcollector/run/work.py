@@ -21,6 +21,7 @@ from vcollector.collection.tasks import JobStep
 from vcollector.errors import CaptureError
 from vcollector.inventory.records import DeviceRecord
 from vcollector.jobs.model import Job
+from vcollector.parsing.validation import TfsmValidation
 from vcollector.run.plan import JobPlan
 from vcollector.run.reach import Reach
 from vcollector.run.spec import RunSpec
@@ -81,6 +82,19 @@ def _step(index: int, job: Job, path: Path | None, spec: RunSpec) -> JobStep:
         else job.max_output_bytes,
         scrub=spec.scrub_secrets or job.storage.scrub_secrets,
         history=path is not None and spec.history and job.storage.history,
+        validation=_validation(job, spec),
+    )
+
+
+def _validation(job: Job, spec: RunSpec) -> TfsmValidation | None:
+    asked = job.validation
+    if not asked.use_tfsm:
+        return None
+    return TfsmValidation(
+        hint=asked.tfsm_filter,
+        min_score=asked.min_score,
+        store_failures=asked.store_failures,
+        force_save=spec.force_save,
     )
 
 

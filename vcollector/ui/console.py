@@ -82,9 +82,13 @@ class Reporter:
             self.line(f"  ... and {len(devices) - len(shown)} more (--dry-run lists them all)")
 
     def device_done(self, plan: JobPlan, outcome: DeviceOutcome, index: int, total: int) -> None:
-        """``[i/N] ✓ address - ms`` (with the device and reason on failure)."""
+        """``[i/N] ✓ address - ms`` (✗ with the device and reason on failure, ! when the output
+        failed the job's TextFSM validation)."""
         where = outcome.address or outcome.name
-        if outcome.ok:
+        if outcome.ok and outcome.invalid:
+            shown = invalid_text(outcome)
+            self.line(f"  [{index}/{total}] ! {where} - {outcome.elapsed_ms}ms - {outcome.name}: {shown}")
+        elif outcome.ok:
             self.line(f"  [{index}/{total}] ✓ {where} - {outcome.elapsed_ms}ms")
         else:
             self.line(
@@ -96,16 +100,18 @@ class Reporter:
         self.line(RULE, always=True)
         if result.error:
             self.line(f"Error: {result.error}", always=True)
-        self.line(f"Results: {len(result.succeeded)} success, {len(result.failed)} failed", always=True)
+        self.line(f"Results: {_counts(result.succeeded, result.failed, result.invalid)}", always=True)
         if saving and result.saved:
             self.line()
             self.line(f"Saved {_plural(len(result.saved), 'capture')}:")
             directory = result.plan.target.directory if result.plan.target else None
             for outcome in result.saved:
-                shown = outcome.capture_path or Path()
-                if directory is not None and directory in shown.parents:
-                    shown = shown.relative_to(directory)
-                self.line(f"  - {outcome.name}: {shown} ({outcome.capture_bytes or 0:,} bytes)")
+                shown = _relative(outcome.capture_path or Path(), directory)
+                records = ""
+                if outcome.records_path is not None:
+                    shown_records = _relative(outcome.records_path, directory)
+                    records = f", {_plural(outcome.records or 0, 'record')} in {shown_records}"
+                self.line(f"  - {outcome.name}: {shown} ({outcome.capture_bytes or 0:,} bytes){records}")
         elif not saving:
             self.line()
             self.line("Captures not saved (--no-save).")
@@ -116,6 +122,17 @@ class Reporter:
                 self.line(
                     f"  - {outcome.name} ({outcome.address or 'no address'}): {outcome.reason}", always=True
                 )
+        if result.invalid:
+            self.line(always=True)
+            self.line(f"Invalid {_plural(len(result.invalid), 'device')}:", always=True)
+            for outcome in result.invalid:
+                self.line(
+                    f"  - {outcome.name} ({outcome.address or 'no address'}): {invalid_text(outcome)}",
+                    always=True,
+                )
+        for warning in result.warnings:
+            self.line(always=True)
+            self.line(f"Warning: {warning}", always=True)
 
     def changes(self, results: Sequence[JobResult]) -> None:
         """``Changes: 2 changed, 7 unchanged, 0 new`` and ``+N -M`` per changed device (when
@@ -162,17 +179,23 @@ class Reporter:
         if result.error:
             self.line(f"[{label}] ✗ Failed: {result.error}")
             return
-        self.line(
-            f"[{label}] {mark} Complete: {len(result.succeeded)}/{total} success in {result.elapsed_ms}ms"
-        )
+        invalid = f", {len(result.invalid)} invalid" if result.invalid else ""
+        succeeded = len(result.succeeded)
+        self.line(f"[{label}] {mark} Complete: {succeeded}/{total} success{invalid} in {result.elapsed_ms}ms")
         for outcome in result.failed:
             self.line(f"[{label}]   ✗ {outcome.name} ({outcome.address or 'no address'}): {outcome.reason}")
+        for outcome in result.invalid:
+            address = outcome.address or "no address"
+            self.line(f"[{label}]   ! {outcome.name} ({address}): {invalid_text(outcome)}")
+        for warning in result.warnings:
+            self.line(f"[{label}]   Warning: {warning}")
 
     def summary(self, results: Sequence[JobResult], seconds: float, *, saving: bool) -> None:
         """The SUMMARY block (always printed, also under ``--quiet``)."""
         ok_jobs = sum(1 for result in results if result.ok)
-        success = sum(len(result.succeeded) for result in results)
-        failed = sum(len(result.failed) for result in results)
+        success = [outcome for result in results for outcome in result.succeeded]
+        failed = [outcome for result in results for outcome in result.failed]
+        invalid = [outcome for result in results for outcome in result.invalid]
         saved = sum(len(result.saved) for result in results)
 
         def emit(text: str = "") -> None:
@@ -183,7 +206,7 @@ class Reporter:
         emit("SUMMARY")
         emit(RULE)
         emit(f"Jobs: {ok_jobs}/{len(results)} successful")
-        emit(f"Devices: {success} success, {failed} failed")
+        emit(f"Devices: {_counts(success, failed, invalid)}")
         emit(f"Captures saved: {saved}" + ("" if saving else " (--no-save)"))
         counts = _change_counts(results)
         if counts is not None:
@@ -215,6 +238,44 @@ class Reporter:
             emit(f"Failed devices ({len(failures)}):")
             for label, outcome in failures:
                 emit(f"  - [{label}] {outcome.name} ({outcome.address or 'no address'}): {outcome.reason}")
+        invalids = [(result.plan.label, outcome) for result in results for outcome in result.invalid]
+        if invalids:
+            emit()
+            emit(f"Invalid devices ({len(invalids)}):")
+            for label, outcome in invalids:
+                address = outcome.address or "no address"
+                emit(f"  - [{label}] {outcome.name} ({address}): {invalid_text(outcome)}")
+        warnings = [(result.plan.label, warning) for result in results for warning in result.warnings]
+        if warnings:
+            emit()
+            emit(f"Warnings ({len(warnings)}):")
+            for label, warning in warnings:
+                emit(f"  - [{label}] {warning}")
+
+
+def _counts(succeeded: Sequence[object], failed: Sequence[object], invalid: Sequence[object]) -> str:
+    """``3 success, 1 failed`` (``, 2 invalid`` only when some are)."""
+    text = f"{len(succeeded)} success, {len(failed)} failed"
+    return text + (f", {len(invalid)} invalid" if invalid else "")
+
+
+def _relative(path: Path, directory: Path | None) -> Path:
+    return path.relative_to(directory) if directory is not None and directory in path.parents else path
+
+
+def invalid_text(outcome: DeviceOutcome) -> str:
+    """``invalid: 0 records from template cisco_ios_show_version (min_score 1); not saved``,
+    with what became of the output (kept under .invalid/, saved by --force-save)."""
+    text = f"invalid: {outcome.invalid}"
+    if outcome.capture_path is not None:
+        return text + "; saved anyway (--force-save)"
+    if outcome.target is None:
+        return text  # --no-save: nothing is saved anyway
+    text += "; not saved"
+    if outcome.invalid_path is not None:
+        kept = _relative(outcome.invalid_path, outcome.target.parent)
+        text += f", output kept in {kept}"
+    return text
 
 
 def _change_counts(results: Sequence[JobResult]) -> str | None:

@@ -127,6 +127,7 @@ class Coordinator:
         outcome.plan_index = step.plan_index
         outcome.target = step.path
         outcome.history = step.history
+        outcome.validation = step.validation
         outcome.platform = outcome.platform or item.device.platform
         self.report(self.context.store(outcome))
 
@@ -144,6 +145,7 @@ class Coordinator:
                 started=datetime.fromisoformat(result.started), ended=datetime.fromisoformat(result.ended),
                 output=result.output, platform=result.platform, credential=result.credential,
                 credentials_tried=tuple(result.credentials_tried), worker=worker,
+                spans=tuple((span.command, span.start, span.end) for span in result.spans),
             ))  # fmt: skip
 
     def _fail_step(self, item: WorkItem, step: JobStep, reason: str, worker: str) -> None:

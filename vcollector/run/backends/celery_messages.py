@@ -85,6 +85,14 @@ class TaskMessage(_Strict):
         return self
 
 
+class SpanMessage(_Strict):
+    """Where one data command's output is in a step's output (offsets, not a copy)."""
+
+    command: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
 class StepResult(_Strict):
     """What one step became on the worker."""
 
@@ -98,6 +106,7 @@ class StepResult(_Strict):
     platform: str | None
     credential: str | None
     credentials_tried: list[str]
+    spans: list[SpanMessage] = []  # each data command's output in ``output``, for TextFSM validation
 
 
 class Reply(_Strict):

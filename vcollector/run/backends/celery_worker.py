@@ -34,7 +34,13 @@ from vcollector.errors import VCollectorError
 from vcollector.inventory.records import DeviceRecord
 from vcollector.jobs.commands import changing_reason
 from vcollector.run.backends.celery_app import TASK_NAME, make_app, reply_queue_named
-from vcollector.run.backends.celery_messages import REPLY_TO_PATTERN, Reply, StepResult, TaskMessage
+from vcollector.run.backends.celery_messages import (
+    REPLY_TO_PATTERN,
+    Reply,
+    SpanMessage,
+    StepResult,
+    TaskMessage,
+)
 from vcollector.run.backends.local import run_nornir
 from vcollector.run.work import WorkItem
 from vcollector.transport.credentials import private_key
@@ -207,6 +213,7 @@ def _result(outcome: DeviceOutcome) -> StepResult:
         platform=outcome.platform,
         credential=outcome.credential,
         credentials_tried=list(outcome.credentials_tried),
+        spans=[SpanMessage(command=command, start=start, end=end) for command, start, end in outcome.spans],
     )
 
 
