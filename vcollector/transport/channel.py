@@ -39,6 +39,11 @@ _CONTEXT_LINE = re.compile(r"^[ \t]*(?:\{[^\n{}]*\}|\[edit[^\n\]]*\])[ \t]*$")
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f]")
 
 
+def visible(text: str) -> str:
+    """``text`` without escape sequences and control characters (what a terminal shows)."""
+    return _ESCAPES.sub("", text)
+
+
 @lru_cache(maxsize=256)
 def prompt_regex(base_prompt: str, truncated: bool = False) -> re.Pattern[str]:
     """One or more prompts of this session ending a line: ``base``, an optional ``(mode)``,

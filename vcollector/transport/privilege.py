@@ -14,18 +14,21 @@ from vcollector.transport.failures import command_failure
 from vcollector.transport.session import Session
 
 ENABLE_RETRY_TIMEOUT = 10.0
+_REFUSED = "could not enter enable mode (check the credential's enable secret)"
 
 
 def enable(session: Session) -> None:
     """Enter privileged mode (with the enable secret, else the password)."""
     if session.privileged:
         return
+    if session.enable_refused:  # the preparation's enable was refused: no second secret sent
+        raise PrivilegeFailed(_REFUSED)
     try:
         session.connection.enable()
     except (AttributeError, NotImplementedError):
         return
     except ValueError as exc:
-        raise PrivilegeFailed("could not enter enable mode (check the credential's enable secret)") from exc
+        raise PrivilegeFailed(_REFUSED) from exc
     except Exception as exc:
         raise command_failure(exc, "enable", float(session.connection.read_timeout_override or 0)) from exc
     session.privileged = True
@@ -56,6 +59,8 @@ def escalate(session: Session, timeout: float) -> bool:
     Many logins land at privilege 1 where ``show running-config`` is refused; jobs written
     for privilege-15 logins then fail for no reason a person cares about.
     """
+    if session.enable_refused:
+        return False
     connection = session.connection
     previous = getattr(connection, "read_timeout_override", None)
     connection.read_timeout_override = min(timeout, ENABLE_RETRY_TIMEOUT)

@@ -33,6 +33,7 @@ from vcollector.transport.jump import JumpHosts
 from vcollector.transport.jump_spec import JumpSpec
 from vcollector.transport.limits import SessionLimiter
 from vcollector.transport.netmiko_waits import Watch, watching
+from vcollector.transport.prepare import lean_platform, pipeline_shell, prepare
 from vcollector.transport.tcp import Route, open_tcp, route
 
 CONNECTION = CONNECTION_NAME
@@ -68,7 +69,9 @@ class Session:
         self.connection = connection
         self.watch = watch
         self.owned = owned
-        self.privileged = False
+        # Known from the prompt the lean preparation read (False: not known to be privileged).
+        self.privileged = bool(getattr(connection, "_vcollector_privileged", False))
+        self.enable_refused = bool(getattr(connection, "_vcollector_enable_refused", False))
         self.platform = str(getattr(connection, "device_type", "") or "")
 
     def run(self, command: str, timeout: float, max_bytes: int = DEFAULT_MAX_OUTPUT_BYTES) -> str:
@@ -167,11 +170,12 @@ def _open(
         time.sleep(RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
 
 
-def _with_policy(build: Callable[[], Any], check: HostKeyCheck) -> Callable[[], Any]:
+def _client_builder(build: Callable[[], Any], check: HostKeyCheck | None, lean: bool) -> Callable[[], Any]:
     def build_client() -> Any:
         client = build()
-        client.set_missing_host_key_policy(check.policy())
-        return client
+        if check is not None:
+            client.set_missing_host_key_policy(check.policy())
+        return pipeline_shell(client) if lean else client
 
     return build_client
 
@@ -198,8 +202,8 @@ def _login(
     # round trip, or a whole timeout when preparation failed) before sending ``exit``; a
     # collector never enters config mode, and closing the channel ends the session the same.
     connection.cleanup = lambda *args, **kwargs: None
-    if check is not None:
-        connection._build_ssh_client = _with_policy(connection._build_ssh_client, check)
+    lean = lean_platform(str(connection.device_type)) and connection.protocol == "ssh"
+    connection._build_ssh_client = _client_builder(connection._build_ssh_client, check, lean)
     sock = None
     try:
         if jump is not None and jumps is not None:
@@ -212,13 +216,26 @@ def _login(
         watch.attach(connection)
         if check is not None:
             check.learn()
-        connection._try_session_preparation()
+        _prepare(connection, task, timeout, watch, lean)
         return connection
     except BaseException:
         _close(task)
         if sock is not None:
             sock.close()
         raise
+
+
+def _prepare(connection: Any, task: Task, timeout: float, watch: Watch, lean: bool) -> None:
+    """The lean preparation where it applies (see :mod:`.prepare`), else Netmiko's own."""
+    if lean:
+        wants_enable = bool(task.host.data.get("enable_at_login") or task.host.data.get("wants_enable"))
+        prepared = prepare(connection, str(connection.device_type), want_enable=wants_enable, timeout=timeout,
+                           wait=lambda seconds: watch.event.wait(seconds))  # fmt: skip
+        if prepared is not None:
+            connection._vcollector_privileged = prepared.privileged
+            connection._vcollector_enable_refused = prepared.enable_refused
+            return
+    connection._try_session_preparation()
 
 
 def _close(task: Task) -> None:
