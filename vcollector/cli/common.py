@@ -159,6 +159,31 @@ BrokerOption = Annotated[
         show_default=False,
     ),
 ]
+ReportOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--report",
+        help="Write a self-contained HTML report of the run (summary, jobs, failures, changes, a "
+        "timeline of the sessions) to this file, atomically.",
+        show_default=False,
+    ),
+]
+RetryFailedOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--retry-failed",
+        help="Run only what failed in this results file (written by --json): per job, its failed "
+        "devices, and the jobs that failed to start.",
+        show_default=False,
+    ),
+]
+ForceSaveOption = Annotated[
+    bool,
+    typer.Option(
+        "--force-save",
+        help="Save captures that fail the job's TextFSM validation too (they are still counted invalid).",
+    ),
+]
 JsonOption = Annotated[
     Path | None, typer.Option("--json", help="Write machine-readable results to this file (atomically).")
 ]

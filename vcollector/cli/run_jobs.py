@@ -14,6 +14,7 @@ from vcollector.errors import InventoryError, VCollectorError
 from vcollector.jobs.model import load_job
 from vcollector.jobs.sets import expand_job_paths
 from vcollector.run.plan import JobPlan, capture_clashes, plan_job
+from vcollector.run.retry import restrict
 from vcollector.run.spec import RunSpec, run_timestamp
 from vcollector.transport.limits import DEFAULT_SESSIONS_PER_DEVICE
 from vcollector.ui.console import Reporter
@@ -70,6 +71,9 @@ def run_jobs_concurrent(
     jump_credential: common.JumpCredentialOption = None,
     max_sessions_per_jump_host: common.MaxSessionsPerJumpOption = None,
     broker: common.BrokerOption = None,
+    report: common.ReportOption = None,
+    retry_failed: common.RetryFailedOption = None,
+    force_save: common.ForceSaveOption = False,
     shared_sessions: Annotated[
         bool,
         typer.Option(
@@ -82,11 +86,18 @@ def run_jobs_concurrent(
     common.configure_output()
     common.setup_logging(debug)
     common.warn_command_line_password(vault_pass)
-    if not jobs and jobs_dir is None:
+    if retry_failed is not None and (jobs or jobs_dir is not None):
+        raise typer.BadParameter("--retry-failed takes its jobs from the results file", param_hint="--jobs")
+    if not jobs and jobs_dir is None and retry_failed is None:
         raise typer.BadParameter(
             "give job files with --jobs or a directory with --jobs-dir", param_hint="--jobs"
         )
-    results_file = runs.ResultsFile(None if dry_run else json_path, "run_jobs_concurrent")
+    retry = runs.load_retry(retry_failed) if retry_failed is not None else None
+    if retry is not None and not retry.jobs:
+        runs.nothing_to_retry(retry)
+    results_file = runs.ResultsFile(
+        None if dry_run else json_path, "run_jobs_concurrent", None if dry_run else report
+    )
     if not dry_run:
         head_start.begin_vault_unlock(vault, vault_pass)  # begun already under python -m
     reporter = Reporter(quiet=quiet)
@@ -109,10 +120,11 @@ def run_jobs_concurrent(
         jump_credential=jump_credential,
         max_sessions_per_jump_host=max_sessions_per_jump_host,
         broker=broker,
+        force_save=force_save,
     )
     given = options.given_credentials
     try:
-        paths = expand_job_paths(jobs or [], jobs_dir)
+        paths = [entry.file for entry in retry.jobs] if retry else expand_job_paths(jobs or [], jobs_dir)
         spec = options.spec(
             sessions_per_device=max_sessions_per_device,
             max_sessions=max_sessions,
@@ -122,6 +134,12 @@ def run_jobs_concurrent(
         plans = [_plan(path, spec, timestamp, given, dry_run) for path in paths]
     except VCollectorError as exc:
         common.fail(str(exc))
+    if retry is not None:
+        plans = [
+            restrict(plan, entry) if plan.job else plan for plan, entry in zip(plans, retry.jobs, strict=True)
+        ]
+        done = ", ".join(f"{entry.label}: {entry.describe}" for entry in retry.jobs)
+        reporter.line(f"Retrying what failed in {retry_failed}: {done}")
     # Quiet runs (cron) still print the job list when nothing will run, so errors show.
     overview = Reporter(quiet=quiet and not dry_run)
     overview.jobs_overview(plans, max_concurrent_jobs)
@@ -150,9 +168,9 @@ def run_jobs_concurrent(
         spec = dataclasses.replace(spec, debug_dir=common.debug_log_dir(timestamp))
     reporter.line("=" * 60)
     started = time.monotonic()
-    lines = runs.ConsoleLines(reporter, devices=False, jobs=True)
+    shown = runs.observers(reporter, devices=False, jobs=True, quiet=quiet)
     results, problems = runs.execute(
-        plans, spec, reach, credentials, reporter, results_file, [lines], f"{timestamp} (run_jobs_concurrent)"
+        plans, spec, reach, credentials, reporter, results_file, shown, f"{timestamp} (run_jobs_concurrent)"
     )
     reporter.summary(results, time.monotonic() - started, saving=spec.save)
     runs.finish(results, problems, results_file)

@@ -8,25 +8,22 @@ fails the run.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
 from vcollector.cli import common, head_start
+from vcollector.cli.run_options import RunOptions as RunOptions
 from vcollector.cli.signals import run_interruptibly
 from vcollector.collection.outcome import DeviceOutcome
-from vcollector.config.paths import ASSETS_DB_ENV, CAPTURE_DIR_ENV, VAULT_ENV, default_db_path
-from vcollector.config.settings import Settings, load_settings
 from vcollector.credentials import password as vault_password
-from vcollector.credentials.chain import CredentialMemory, device_key
+from vcollector.credentials.chain import device_key
 from vcollector.credentials.store import CredentialSource
 from vcollector.credentials.vault import Vault
 from vcollector.errors import Interrupted, ResultsFileError, VCollectorError
@@ -36,6 +33,8 @@ from vcollector.run.plan import JobPlan
 from vcollector.run.reach import Reach
 from vcollector.run.results import JobResult
 from vcollector.run.results_json import check_writable, results_document, write_results
+from vcollector.run.retry import Retry
+from vcollector.run.retry import load_retry as read_retry
 from vcollector.run.spec import RunSpec
 from vcollector.storage.atomic import remove_stale_partials
 from vcollector.transport.jump_spec import JumpSpec
@@ -50,34 +49,68 @@ def prefetch_runner() -> None:
     That overlaps with a keyring lookup or a password prompt; a key derived ahead
     (:mod:`vcollector.cli.head_start`) makes the unlock itself instant.
     """
-    threading.Thread(target=importlib.import_module, args=("vcollector.run.execute",), daemon=True).start()
+    global _prefetch
+    _prefetch = threading.Thread(target=_import_quietly, args=("vcollector.run.execute",), daemon=True)
+    _prefetch.start()
+
+
+_prefetch: threading.Thread | None = None
+
+
+def _import_quietly(name: str) -> None:
+    with contextlib.suppress(Exception):  # the main thread imports it again and reports
+        importlib.import_module(name)
+
+
+def prefetched() -> None:
+    """Wait for the background import: two threads importing one package cycle deadlock."""
+    if _prefetch is not None:
+        _prefetch.join()
 
 
 class ResultsFile:
-    """The ``--json`` file of this run (nothing when no path was given)."""
+    """The ``--json`` file and the ``--report`` page of this run (nothing without a path)."""
 
-    def __init__(self, path: Path | None, tool: str) -> None:
+    def __init__(self, path: Path | None, tool: str, report: Path | None = None) -> None:
         self.path = path.expanduser() if path else None
+        self.report = report.expanduser() if report else None
         self.tool = tool
         self.started = datetime.now(timezone.utc)
-        if self.path is not None:
-            try:
-                check_writable(self.path)
-            except ResultsFileError as exc:
-                common.fail(str(exc))
+        for target, what in ((self.path, "results file"), (self.report, "report")):
+            if target is not None:
+                try:
+                    check_writable(target, what)
+                except ResultsFileError as exc:
+                    common.fail(str(exc))
+        if self.path is not None or self.report is not None:
             common.on_failure(self.failed_early)
+
+    def _write(self, document: dict[str, Any], results: Sequence[JobResult]) -> bool:
+        written = True
+        try:
+            if self.path is not None:
+                write_results(self.path, document)
+        except ResultsFileError as exc:
+            common.echo(f"Error: {exc}", err=True)
+            written = False
+        if self.report is not None:
+            from vcollector.ui.report_html import write_report
+
+            try:
+                write_report(self.report, document, results)
+            except ResultsFileError as exc:
+                common.echo(f"Error: {exc}", err=True)
+                written = False
+        return written
 
     def failed_early(self, error: str, interrupted: bool = False) -> None:
         """The run stopped before any job ran: say so, instead of leaving an old file."""
-        if self.path is None:
+        if self.path is None and self.report is None:
             return
         document = results_document(
             self.tool, [], self.started, datetime.now(timezone.utc), interrupted=interrupted, error=error
         )
-        try:
-            write_results(self.path, document)
-        except ResultsFileError as exc:
-            common.echo(f"Error: {exc}", err=True)
+        self._write(document, [])
 
     def write(
         self,
@@ -87,9 +120,9 @@ class ResultsFile:
         unstarted: Sequence[JobPlan] = (),
         problems: Sequence[str] = (),
     ) -> bool:
-        """Write the run's results; False (with one line on stderr) when that failed."""
+        """Write the run's results (and report); False (with one line on stderr) when that failed."""
         common.clear_failure_hooks()
-        if self.path is None:
+        if self.path is None and self.report is None:
             return True
         document = results_document(
             self.tool,
@@ -100,12 +133,17 @@ class ResultsFile:
             unstarted=unstarted,
             error="; ".join(problems) or None,
         )
-        try:
-            write_results(self.path, document)
-        except ResultsFileError as exc:
-            common.echo(f"Error: {exc}", err=True)
-            return False
-        return True
+        return self._write(document, results)
+
+
+def observers(reporter: Reporter, *, devices: bool, jobs: bool, quiet: bool) -> list[RunObserver]:
+    """The seed's lines, and the live progress when standard output is a terminal."""
+    from vcollector.ui import progress
+
+    shown: list[RunObserver] = [ConsoleLines(reporter, devices=devices, jobs=jobs)]
+    if progress.wanted(quiet):
+        shown.append(progress.LiveProgress())
+    return shown
 
 
 class ConsoleLines(RunObserver):
@@ -130,6 +168,20 @@ class ConsoleLines(RunObserver):
         """``[id] ✓ Complete`` lines (run_jobs_concurrent)."""
         if self.jobs:
             self.reporter.job_finished(result)
+
+
+def load_retry(path: Path) -> Retry:
+    """``--retry-failed``: the results file read, or one error line."""
+    try:
+        return read_retry(path)
+    except VCollectorError as exc:
+        common.fail(str(exc))
+
+
+def nothing_to_retry(retry: Retry) -> NoReturn:
+    """Every device of the results file succeeded: say so and stop (exit 0)."""
+    common.echo(f"Nothing failed in {retry.source}: nothing to run.")
+    raise typer.Exit(0)
 
 
 def check_broker(spec: RunSpec) -> None:
@@ -159,15 +211,18 @@ def unlock(
     vault resolves the names.
     """
     from vcollector.credentials import store
-    from vcollector.transport.credentials import private_key
 
     vault = Vault(vault_path)
     if broker and not vault.path.is_file():
+        prefetched()
         return _workers_resolve(plans, reach, broker)
     try:
         if not vault.path.is_file():
             raise VCollectorError(f"vault not found: {vault.path} (create one with: vcollector vault init)")
         password, _source = vault_password.resolve(vault.path, given_password, extra_env=extra_env)
+        prefetched()
+        from vcollector.transport.credentials import private_key
+
         source = CredentialSource(store.unlock(vault.path, password))
         for name in reach.names(plans):
             private_key(source.get(name))
@@ -232,6 +287,7 @@ def execute(
 
     On Ctrl-C/SIGTERM: records what completed, reports it, writes the results file, exits 130.
     """
+    prefetched()
     head_start.loaded()
     from vcollector.run.context import RunContext
     from vcollector.run.events import RunEvents
@@ -245,7 +301,11 @@ def execute(
     started = datetime.now(timezone.utc)
     events = RunEvents(plans, observers)
     try:
-        results = run_interruptibly(lambda: execute_plans(plans, context, events), context.cancellation)
+        try:
+            results = run_interruptibly(lambda: execute_plans(plans, context, events), context.cancellation)
+        finally:
+            for observer in observers:
+                observer.run_finished()  # the live display leaves the terminal first
     except Interrupted:
         results, unstarted = events.partial("interrupted")
         problems = save_host_keys(context) + record_history(results, run_name)
@@ -305,79 +365,3 @@ def finish(results: Sequence[JobResult], problems: Sequence[str], results_file: 
         common.echo(f"Error: {problem}", err=True)
     ok = bool(results) and all(result.ok for result in results) and not problems and written
     raise typer.Exit(0 if ok else 1)
-
-
-@dataclass
-class RunOptions:
-    """What both runners take beyond their jobs, with config.toml's defaults applied.
-
-    Command-line options win over environment variables, those over config.toml, that over
-    the built-in defaults.
-    """
-
-    credential: list[str] | None = None
-    vault: Path | None = None
-    db: Path | None = None
-    output_dir: Path | None = None
-    limit: int | None = None
-    no_save: bool = False
-    retries: int = 0
-    strict_host_keys: bool = False
-    processes: int | None = None
-    max_output_mb: float | None = None
-    no_history: bool = False
-    scrub_secrets: bool = False
-    max_auth_attempts: int | None = None
-    jump_host: str | None = None
-    jump_credential: str | None = None
-    max_sessions_per_jump_host: int | None = None
-    broker: str | None = None
-
-    @cached_property
-    def settings(self) -> Settings:
-        """config.toml (one error line when it is invalid)."""
-        try:
-            return load_settings()
-        except VCollectorError as exc:
-            common.fail(str(exc))
-
-    @property
-    def given_credentials(self) -> list[str]:
-        """``--credential`` sets, in order (repeated or comma-separated)."""
-        return common.names(",".join(self.credential or []))
-
-    @property
-    def vault_path(self) -> Path | None:
-        """``--vault``, else ``$VCOLLECTOR_VAULT``, else config.toml's (None: the default)."""
-        configured = self.settings.defaults.vault
-        if self.vault or os.environ.get(VAULT_ENV) or not configured:
-            return self.vault
-        return Path(configured).expanduser()
-
-    def spec(self, **extra: Any) -> RunSpec:
-        """The run spec of these options (``extra``: the runner's own)."""
-        defaults = self.settings.defaults
-        output_dir = self.output_dir
-        if output_dir is None and not os.environ.get(CAPTURE_DIR_ENV) and defaults.capture_base:
-            output_dir = Path(defaults.capture_base).expanduser()
-        db = self.db or (None if os.environ.get(ASSETS_DB_ENV) else defaults.assets_db)
-        return RunSpec(
-            db_path=Path(db).expanduser() if db else default_db_path(),
-            output_dir=output_dir,
-            limit=self.limit,
-            save=not self.no_save,
-            retries=self.retries,
-            strict_host_keys=self.strict_host_keys or defaults.strict_host_keys,
-            processes=self.processes,
-            max_output_mb=self.max_output_mb,
-            history=not self.no_history,
-            scrub_secrets=self.scrub_secrets,
-            max_auth_attempts=self.max_auth_attempts or defaults.max_auth_attempts,
-            max_sessions_per_jump_host=self.max_sessions_per_jump_host or defaults.max_sessions_per_jump_host,
-            broker=common.broker_url(self.broker, defaults.broker),
-            **extra,
-        )
-
-    def reach(self) -> Reach:
-        """Credential chains (with the sets that worked last time first) and jump hosts."""
-        return Reach(self.settings, CredentialMemory(), self.jump_host, self.jump_credential)

@@ -36,6 +36,9 @@ class RunObserver:
     def job_done(self, result: JobResult) -> None:
         """A job finished (every device reported, or it could not start)."""
 
+    def run_finished(self) -> None:
+        """The run is over, or interrupted (called once, from the thread that started it)."""
+
 
 class RunEvents:
     """The run's event stream and the outcomes so far, per job."""
