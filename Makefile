@@ -40,8 +40,11 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	@touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP) ## Benchmark against a lean simulated fleet (N=300; e.g. make bench ARGS="--devices 1000 --rounds 1"), then 1/2/4 Celery workers
+bench: $(BENCH_STAMP) ## Benchmarks on lean simulated fleets: throughput (N=300; ARGS="--devices 1000 --rounds 1"), latency (0/40/100 ms; 1,000 devices at 50 ms), dry run over 100,000 devices, 1/2/4 Celery workers
 	$(BIN)/python -m bench.run $(ARGS)
+	$(BIN)/python -m bench.latency --rtt-ms 0,40,100 --repeat 5
+	$(BIN)/python -m bench.latency --devices 1000 --workers 12 --rtt-ms 50
+	$(BIN)/python -m bench.dry_run --devices 100000 --rounds 3
 	$(BIN)/python -m bench.distributed $(DIST_ARGS)
 
 clean: ## Remove .venv, caches and the demo folder

@@ -266,8 +266,11 @@ def _vcollector_session(address: str, port: int, known_hosts: Path) -> None:
         host_keys=host_keys,
     )
     host_keys.save()
+    result = next(iter(results.values()))
     if results.failed:
-        raise RuntimeError(f"vcollector: {next(iter(results.values())).exception}")
+        raise RuntimeError(f"vcollector: {result.exception}")
+    if "hostname lean-00000" not in str(result[0].result) or not str(result[0].result).endswith("end\n"):
+        raise RuntimeError("vcollector: no running-config")
 
 
 def _run_job(lab: Lab, job: Path, out: Path) -> dict[str, Any]:
