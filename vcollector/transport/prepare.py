@@ -46,6 +46,7 @@ FIRST_PROMPT_SECONDS = 3.0  # how long the device may take to show its first pro
 MAX_SECRET_TRIES = 1
 SETTLE_SECONDS = 0.3  # quiet after the last prompt: the refusal is over
 QUIET_SECONDS = 1.0  # at a prompt, lines still unanswered, silent this long: they were dropped
+QUIET_FACTOR = 4.0
 
 
 @dataclass(frozen=True)
@@ -117,21 +118,25 @@ class _Reader:
         what: str,
         settled: Callable[[str], bool] | None = None,
     ) -> bool:
-        """Read until ``done``; False when ``settled`` held through :data:`QUIET_SECONDS`
-        without a byte more (the device is waiting at its prompt, and nothing else comes)."""
-        deadline = time.monotonic() + seconds
-        last_data = time.monotonic()
+        """Read until ``done``; False when ``settled`` held without a byte more for
+        :data:`QUIET_SECONDS`, or :data:`QUIET_FACTOR` times as long as the first answer took
+        (a slow device is slow at every line): the device waits at its prompt, nothing comes."""
+        started = last_data = time.monotonic()
+        deadline = started + seconds
+        quiet: float | None = None
         while not done(self.text):
             data = self.connection.read_channel()
             if data:
                 self.text += data
                 last_data = time.monotonic()
+                if quiet is None:
+                    quiet = max(QUIET_SECONDS, QUIET_FACTOR * (last_data - started))
                 continue
             channel = getattr(self.connection, "remote_conn", None)
             if getattr(channel, "closed", False) or getattr(channel, "eof_received", False):
                 raise ConnectionLost(f"connection closed by the device while {what}")
             now = time.monotonic()
-            if settled is not None and now - last_data >= QUIET_SECONDS and settled(self.text):
+            if settled is not None and quiet is not None and now - last_data >= quiet and settled(self.text):
                 return False
             remaining = deadline - now
             if remaining <= 0:
