@@ -101,7 +101,7 @@ class Reporter:
         if result.error:
             self.line(f"Error: {result.error}", always=True)
         self.line(f"Results: {_counts(result.succeeded, result.failed, result.invalid)}", always=True)
-        if saving and result.saved:
+        if saving and result.saved and not self.quiet:  # a line per capture: skipped, not just hidden
             self.line()
             self.line(f"Saved {_plural(len(result.saved), 'capture')}:")
             directory = result.plan.target.directory if result.plan.target else None
@@ -260,7 +260,15 @@ def _counts(succeeded: Sequence[object], failed: Sequence[object], invalid: Sequ
 
 
 def _relative(path: Path, directory: Path | None) -> Path:
-    return path.relative_to(directory) if directory is not None and directory in path.parents else path
+    """``path`` from ``directory`` when it is inside (a capture's usual place: directly in it)."""
+    if directory is None:
+        return path
+    if path.parent == directory:
+        return Path(path.name)
+    try:
+        return path.relative_to(directory)
+    except ValueError:
+        return path
 
 
 def invalid_text(outcome: DeviceOutcome) -> str:
