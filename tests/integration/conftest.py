@@ -76,6 +76,17 @@ class Lab:
         }
 
 
+def write_lean_vault(path: Path, enable_secret: str | None = None) -> Path:
+    """A vault at ``path`` whose default credential ``lab`` logs in to the lean fleet."""
+    from vcollector_sim.lean_fleet import PASSWORD, USERNAME
+
+    store = Vault(path)
+    store.init(VAULT_PASSWORD)
+    credential = Credential("lab", USERNAME, PASSWORD, enable_secret=enable_secret)
+    store.unlock(VAULT_PASSWORD).add(credential, default=True)
+    return store.path
+
+
 def lean_env(db: Path, vault: Path, captures: Path) -> dict[str, str]:
     """Environment for a run against a lean fleet's assets.db and vault."""
     return {

@@ -15,11 +15,18 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import VAULT_PASSWORD, CliResult, run_cli
-from tests.integration.conftest import DEVICES, Lab, config_job, lean_env, run_jobs, write_job
+from tests.integration.conftest import (
+    DEVICES,
+    Lab,
+    config_job,
+    lean_env,
+    run_jobs,
+    write_job,
+    write_lean_vault,
+)
 from tests.support.brokers import Broker, broker_of, rabbit_vhost, start_worker, wait_for, workers
-from vcollector.credentials.vault import Credential, Vault
 from vcollector_sim.assets import AssetRow, build_assets_db
-from vcollector_sim.lean_fleet import PASSWORD, USERNAME, LeanDevice, LeanFleet, device_address
+from vcollector_sim.lean_fleet import LeanDevice, LeanFleet, device_address
 
 
 @pytest.fixture(scope="session")
@@ -41,10 +48,7 @@ def broker(request: pytest.FixtureRequest, vhost: str | None) -> Iterator[Broker
 
 @pytest.fixture
 def lean_vault(tmp_path: Path) -> Path:
-    store = Vault(tmp_path / "vault.db")
-    store.init(VAULT_PASSWORD)
-    store.unlock(VAULT_PASSWORD).add(Credential("lab", USERNAME, PASSWORD), default=True)
-    return store.path
+    return write_lean_vault(tmp_path / "vault.db")
 
 
 def _lines(result: CliResult) -> list[str]:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, VAULT_PASSWORD
-from tests.integration.conftest import lean_env, write_job
+from tests.conftest import REPO
+from tests.integration.conftest import lean_env, write_job, write_lean_vault
 from tests.support.brokers import (
     Broker,
     answers,
@@ -27,12 +27,9 @@ from tests.support.brokers import (
     wait_for,
     workers,
 )
-from vcollector.credentials.vault import Credential, Vault
 from vcollector_sim.assets import AssetRow, build_assets_db
 from vcollector_sim.fleet import free_port
 from vcollector_sim.lean_fleet import (
-    PASSWORD,
-    USERNAME,
     LeanDevice,
     LeanFleet,
     device_address,
@@ -57,10 +54,7 @@ def broker(request: pytest.FixtureRequest, vhost: str | None) -> Iterator[Broker
 
 @pytest.fixture
 def vault(tmp_path: Path) -> Path:
-    store = Vault(tmp_path / "vault.db")
-    store.init(VAULT_PASSWORD)
-    store.unlock(VAULT_PASSWORD).add(Credential("lab", USERNAME, PASSWORD), default=True)
-    return store.path
+    return write_lean_vault(tmp_path / "vault.db")
 
 
 class Run:

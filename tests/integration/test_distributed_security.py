@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import VAULT_PASSWORD, run_cli
-from tests.integration.conftest import lean_env, write_job
+from tests.integration.conftest import lean_env, write_job, write_lean_vault
 from tests.support.brokers import (
     Broker,
     answers,
@@ -30,14 +30,13 @@ from tests.support.brokers import (
     workers,
 )
 from vcollector.collection.tasks import JobStep
-from vcollector.credentials.vault import Credential, Vault
 from vcollector.inventory.records import DeviceRecord
 from vcollector.run.backends.celery_app import TASK_NAME, make_app, reply_queue, task_queue
 from vcollector.run.backends.celery_messages import task_payload
 from vcollector.run.spec import RunSpec
 from vcollector.run.work import WorkItem
 from vcollector_sim.assets import AssetRow, build_assets_db
-from vcollector_sim.lean_fleet import ENABLE_SECRET, PASSWORD, USERNAME, LeanDevice, LeanFleet, device_address
+from vcollector_sim.lean_fleet import ENABLE_SECRET, PASSWORD, LeanDevice, LeanFleet, device_address
 
 KEY_PASSPHRASE = "unused-key-passphrase-7"
 
@@ -59,11 +58,7 @@ def broker(request: pytest.FixtureRequest, vhost: str | None) -> Iterator[Broker
 
 @pytest.fixture
 def vault(tmp_path: Path) -> Path:
-    store = Vault(tmp_path / "vault.db")
-    store.init(VAULT_PASSWORD)
-    unlocked = store.unlock(VAULT_PASSWORD)
-    unlocked.add(Credential("lab", USERNAME, PASSWORD, enable_secret=ENABLE_SECRET), default=True)
-    return store.path
+    return write_lean_vault(tmp_path / "vault.db", enable_secret=ENABLE_SECRET)
 
 
 def _forms(secret: str) -> list[bytes]:

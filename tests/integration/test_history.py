@@ -11,22 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, VAULT_PASSWORD, CliResult, run_cli
-from tests.integration.conftest import lean_env, write_job
-from vcollector.credentials.vault import Credential, Vault
+from tests.conftest import REPO, CliResult, run_cli
+from tests.integration.conftest import lean_env, write_job, write_lean_vault
 from vcollector.storage.history import HISTORY_DIR
 from vcollector_sim.assets import AssetRow, build_assets_db
-from vcollector_sim.lean_fleet import PASSWORD, USERNAME, LeanDevice, LeanFleet, device_address
+from vcollector_sim.lean_fleet import LeanDevice, LeanFleet, device_address
 
 
 @pytest.fixture
 def vault(tmp_path: Path) -> Path:
-    store = Vault(tmp_path / "vault.db")
-    store.init(VAULT_PASSWORD)
-    store.unlock(VAULT_PASSWORD).add(
-        Credential("lab", USERNAME, PASSWORD, enable_secret="lean-enable"), default=True
-    )
-    return store.path
+    return write_lean_vault(tmp_path / "vault.db", enable_secret="lean-enable")
 
 
 def _run(tool: str, *args: str, env: dict[str, str]) -> CliResult:

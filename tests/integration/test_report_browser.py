@@ -19,15 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, VAULT_PASSWORD, CliResult, run_cli
-from tests.integration.conftest import lean_env, write_job
+from tests.conftest import REPO, CliResult, run_cli
+from tests.integration.conftest import lean_env, write_job, write_lean_vault
 from tests.support.browser import Chromium, decode_png, find_chromium, require_chromium
 from tests.unit.ui.documents import Page
-from vcollector.credentials.vault import Credential, Vault
 from vcollector.ui.markup import OUTCOME_COLOURS
 from vcollector.ui.report_html import CSP
 from vcollector_sim.assets import AssetRow, build_assets_db
-from vcollector_sim.lean_fleet import PASSWORD, USERNAME, LeanDevice, LeanFleet, device_address
+from vcollector_sim.lean_fleet import LeanDevice, LeanFleet, device_address
 
 AUTH_REASON = "authentication failed"
 CHANGE = ["ntp server 10.9.9.9", "logging host <b>10.8.8.8</b> & 'x'"]
@@ -35,12 +34,7 @@ CHANGE = ["ntp server 10.9.9.9", "logging host <b>10.8.8.8</b> & 'x'"]
 
 @pytest.fixture
 def vault(tmp_path: Path) -> Path:
-    store = Vault(tmp_path / "vault.db")
-    store.init(VAULT_PASSWORD)
-    store.unlock(VAULT_PASSWORD).add(
-        Credential("lab", USERNAME, PASSWORD, enable_secret="lean-enable"), default=True
-    )
-    return store.path
+    return write_lean_vault(tmp_path / "vault.db", enable_secret="lean-enable")
 
 
 def _job(tmp_path: Path, **fields: object) -> Path:

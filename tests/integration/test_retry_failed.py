@@ -7,19 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import VAULT_PASSWORD, CliResult, run_cli
-from tests.integration.conftest import lean_env, write_job
-from vcollector.credentials.vault import Credential, Vault
+from tests.conftest import CliResult, run_cli
+from tests.integration.conftest import lean_env, write_job, write_lean_vault
 from vcollector_sim.assets import AssetRow, build_assets_db
-from vcollector_sim.lean_fleet import PASSWORD, USERNAME, LeanDevice, LeanFleet, device_address
+from vcollector_sim.lean_fleet import PASSWORD, LeanDevice, LeanFleet, device_address
 
 
 @pytest.fixture
 def vault(tmp_path: Path) -> Path:
-    store = Vault(tmp_path / "vault.db")
-    store.init(VAULT_PASSWORD)
-    store.unlock(VAULT_PASSWORD).add(Credential("lab", USERNAME, PASSWORD), default=True)
-    return store.path
+    return write_lean_vault(tmp_path / "vault.db")
 
 
 def _names(results: Path) -> list[list[tuple[str, str]]]:

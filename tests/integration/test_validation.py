@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, VAULT_PASSWORD, CliResult, run_cli
-from tests.integration.conftest import lean_env, write_job
+from tests.conftest import REPO, CliResult, run_cli
+from tests.integration.conftest import lean_env, write_job, write_lean_vault
 from tests.support.brokers import broker_of, start_worker, workers
-from vcollector.credentials.vault import Credential, Vault
 from vcollector.storage.history import History
 from vcollector_sim.assets import AssetRow, build_assets_db
-from vcollector_sim.lean_fleet import PASSWORD, USERNAME, LeanDevice, LeanFleet, device_address
+from vcollector_sim.lean_fleet import LeanDevice, LeanFleet, device_address
 from vcollector_sim.transcripts import load_simulation
 
 FIXTURES = REPO / "tests" / "fixtures"
@@ -38,10 +37,7 @@ def _recorded(command: str) -> str:
 
 @pytest.fixture
 def vault(tmp_path: Path) -> Path:
-    store = Vault(tmp_path / "vault.db")
-    store.init(VAULT_PASSWORD)
-    store.unlock(VAULT_PASSWORD).add(Credential("lab", USERNAME, PASSWORD), default=True)
-    return store.path
+    return write_lean_vault(tmp_path / "vault.db")
 
 
 def _fleet(first: int) -> list[LeanDevice]:

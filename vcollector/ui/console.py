@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -232,25 +232,24 @@ class Reporter:
                 emit(
                     f"  - [{label}] {outcome.name}: +{outcome.lines_added or 0} -{outcome.lines_removed or 0}"
                 )
-        failures = [(result.plan.label, outcome) for result in results for outcome in result.failed]
-        if failures:
-            emit()
-            emit(f"Failed devices ({len(failures)}):")
-            for label, outcome in failures:
-                emit(f"  - [{label}] {outcome.name} ({outcome.address or 'no address'}): {outcome.reason}")
-        invalids = [(result.plan.label, outcome) for result in results for outcome in result.invalid]
-        if invalids:
-            emit()
-            emit(f"Invalid devices ({len(invalids)}):")
-            for label, outcome in invalids:
-                address = outcome.address or "no address"
-                emit(f"  - [{label}] {outcome.name} ({address}): {invalid_text(outcome)}")
-        warnings = [(result.plan.label, warning) for result in results for warning in result.warnings]
-        if warnings:
-            emit()
-            emit(f"Warnings ({len(warnings)}):")
-            for label, warning in warnings:
-                emit(f"  - [{label}] {warning}")
+        _listed(emit, "Failed devices", [
+            f"[{result.plan.label}] {o.name} ({o.address or 'no address'}): {o.reason}"
+            for result in results for o in result.failed
+        ])  # fmt: skip
+        _listed(emit, "Invalid devices", [
+            f"[{result.plan.label}] {o.name} ({o.address or 'no address'}): {invalid_text(o)}"
+            for result in results for o in result.invalid
+        ])  # fmt: skip
+        _listed(emit, "Warnings", [f"[{r.plan.label}] {warning}" for r in results for warning in r.warnings])
+
+
+def _listed(emit: Callable[..., None], title: str, items: Sequence[str]) -> None:
+    """A SUMMARY list: a blank line, ``title (N):`` and one ``  - item`` line each; nothing when empty."""
+    if items:
+        emit()
+        emit(f"{title} ({len(items)}):")
+        for item in items:
+            emit(f"  - {item}")
 
 
 def _counts(succeeded: Sequence[object], failed: Sequence[object], invalid: Sequence[object]) -> str:
